@@ -1,0 +1,231 @@
+//! The single-sequencer chain: genesis, building a block, and checking one.
+//!
+//! In the first stage of the roadmap one sequencer key signs every block. Everyone
+//! else trusts nothing but that key and the genesis: a block is accepted only if it
+//! extends the parent, carries the sequencer's signature over its header, commits to
+//! exactly its transactions, and re-executing those transactions on the parent's
+//! state gives the state root in the header.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::crypto::{SequencerKey, SequencerPublicKey, SequencerSignature};
+use crate::exec::{BlockExecError, Receipt, TxError, apply_transaction, apply_transactions};
+use crate::state::{PartialState, StateError, StateTree, StateView, Witness};
+use crate::types::{Address, Block, BlockError, Call, ChainId, Hash, Header, Transaction, tx_root};
+
+/// Everything that fixes a chain's first block. Every node of a chain must hold the
+/// same genesis; its hash (the genesis header's) names the chain's history.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Genesis {
+    pub chain_id: ChainId,
+    /// The key that signs blocks while the chain runs in `single` mode.
+    pub sequencer: SequencerPublicKey,
+    pub timestamp_ms: u64,
+    /// Initial balances.
+    pub allocations: Vec<Allocation>,
+}
+
+/// One initial balance.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Allocation {
+    pub address: Address,
+    pub balance: u64,
+}
+
+/// Why a block was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainError {
+    /// Signature, proposer, chain or transaction root is wrong.
+    Block(BlockError),
+    /// The block does not extend the given parent.
+    NotChild { expected_height: u64, height: u64, expected_parent: Hash, parent: Hash },
+    /// The block's time is before its parent's.
+    TimeWentBack { parent_ms: u64, block_ms: u64 },
+    /// A transaction failed to execute.
+    Exec(BlockExecError),
+    /// Execution succeeded but gave a different state root than the header's.
+    StateRootMismatch { header: Hash, computed: Hash },
+    /// The witness did not prove the parent state, or missed an account.
+    State(StateError),
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Block(e) => write!(f, "{e}"),
+            Self::NotChild { expected_height, height, expected_parent, parent } => write!(
+                f,
+                "block {height} with parent {parent} does not extend block {} ({expected_parent})",
+                expected_height - 1
+            ),
+            Self::TimeWentBack { parent_ms, block_ms } => {
+                write!(f, "block time {block_ms} ms is before its parent's {parent_ms} ms")
+            }
+            Self::Exec(e) => write!(f, "{e}"),
+            Self::StateRootMismatch { header, computed } => {
+                write!(f, "state root {header} in header, {computed} after re-execution")
+            }
+            Self::State(e) => write!(f, "state witness: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ChainError {}
+
+impl From<StateError> for ChainError {
+    fn from(e: StateError) -> Self {
+        Self::State(e)
+    }
+}
+
+impl Genesis {
+    /// The state the chain starts from.
+    pub fn state(&self) -> Result<StateTree, StateError> {
+        let mut state = StateTree::new();
+        for a in &self.allocations {
+            let mut account = state.get(&a.address);
+            account.balance = account.balance.saturating_add(a.balance);
+            state.set(a.address, account)?;
+        }
+        Ok(state)
+    }
+
+    /// The genesis block. It is not signed (its signature is all zeros): it is
+    /// derived from this configuration, which every node holds.
+    pub fn block(&self) -> Result<(Block, StateTree), StateError> {
+        let state = self.state()?;
+        let header = Header {
+            chain_id: self.chain_id.clone(),
+            height: 0,
+            parent_hash: Hash::ZERO,
+            state_root: state.root(),
+            tx_root: tx_root(&[]),
+            timestamp_ms: self.timestamp_ms,
+            proposer: self.sequencer,
+        };
+        let block =
+            Block { header, signature: SequencerSignature([0; 64]), transactions: Vec::new() };
+        Ok((block, state))
+    }
+}
+
+/// Every account a list of transactions reads or writes.
+pub fn touched_accounts(transactions: &[Transaction]) -> Vec<Address> {
+    let mut out: Vec<Address> = Vec::with_capacity(transactions.len() * 2);
+    for tx in transactions {
+        out.push(tx.sender());
+        match &tx.body.call {
+            Call::Transfer { to, .. } => out.push(*to),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A block the sequencer has just built, with what a stateless checker needs.
+pub struct BuiltBlock {
+    pub block: Block,
+    pub receipts: Vec<Receipt>,
+    /// Proofs of every touched account against the parent's state root.
+    pub witness: Witness,
+    /// Candidates that failed to execute and were left out, with the reason.
+    pub rejected: Vec<(Hash, TxError)>,
+}
+
+/// Inputs to [`build_block`] that are not state.
+pub struct BlockTemplate<'a> {
+    pub parent: &'a Header,
+    pub timestamp_ms: u64,
+    pub key: &'a SequencerKey,
+}
+
+/// Builds and signs the next block from `candidates` (already checked statelessly,
+/// e.g. by the mempool), applying them to `state` in order. A candidate that fails
+/// (say, its sender's balance was spent by an earlier one) is left out and reported;
+/// the rest still go in.
+pub fn build_block(
+    state: &mut StateTree,
+    template: BlockTemplate<'_>,
+    candidates: Vec<Transaction>,
+) -> Result<BuiltBlock, StateError> {
+    let witness = state.witness(&touched_accounts(&candidates));
+    let mut receipts = Vec::with_capacity(candidates.len());
+    let mut included = Vec::with_capacity(candidates.len());
+    let mut rejected = Vec::new();
+    for tx in candidates {
+        match apply_transaction(state, &tx) {
+            Ok(receipt) => {
+                receipts.push(receipt);
+                included.push(tx);
+            }
+            Err(TxError::State(e)) => return Err(e),
+            Err(e) => rejected.push((tx.hash(), e)),
+        }
+    }
+    let parent = template.parent;
+    let header = Header {
+        chain_id: parent.chain_id.clone(),
+        height: parent.height + 1,
+        parent_hash: parent.hash(),
+        state_root: state.root(),
+        tx_root: tx_root(&included.iter().map(Transaction::hash).collect::<Vec<_>>()),
+        timestamp_ms: template.timestamp_ms.max(parent.timestamp_ms),
+        proposer: template.key.public_key(),
+    };
+    Ok(BuiltBlock { block: header.seal(template.key, included), receipts, witness, rejected })
+}
+
+/// Checks `block` against its `parent` header and applies it to `state` (the
+/// parent's state). On error `state` may be partly updated: callers apply to a copy
+/// or discard it (a [`PartialState`] from a witness is cheap to rebuild).
+pub fn validate_block<S: StateView>(
+    block: &Block,
+    parent: &Header,
+    state: &mut S,
+    sequencer: &SequencerPublicKey,
+) -> Result<Vec<Receipt>, ChainError> {
+    let header = &block.header;
+    block.verify_seal(&parent.chain_id, sequencer).map_err(ChainError::Block)?;
+    let parent_hash = parent.hash();
+    if header.height != parent.height + 1 || header.parent_hash != parent_hash {
+        return Err(ChainError::NotChild {
+            expected_height: parent.height + 1,
+            height: header.height,
+            expected_parent: parent_hash,
+            parent: header.parent_hash,
+        });
+    }
+    if header.timestamp_ms < parent.timestamp_ms {
+        return Err(ChainError::TimeWentBack {
+            parent_ms: parent.timestamp_ms,
+            block_ms: header.timestamp_ms,
+        });
+    }
+    let receipts =
+        apply_transactions(state, &parent.chain_id, &block.transactions).map_err(ChainError::Exec)?;
+    let computed = state.state_root();
+    if computed != header.state_root {
+        return Err(ChainError::StateRootMismatch { header: header.state_root, computed });
+    }
+    Ok(receipts)
+}
+
+/// Checks a block without holding the chain's state: the witness proves the touched
+/// accounts against the parent's state root, and the block is re-executed on just
+/// those. This is how a browser checks what the sequencer signed.
+pub fn verify_block(
+    block: &Block,
+    parent: &Header,
+    witness: &Witness,
+    chain_id: &ChainId,
+    sequencer: &SequencerPublicKey,
+) -> Result<(), ChainError> {
+    if &parent.chain_id != chain_id {
+        return Err(ChainError::Block(BlockError::WrongChain));
+    }
+    let mut state = PartialState::from_witness(parent.state_root, witness)?;
+    validate_block(block, parent, &mut state, sequencer).map(|_| ())
+}

@@ -1,0 +1,45 @@
+//! # starling-core
+//!
+//! Everything in Starling that *decides* something lives here; everything that
+//! *does* something (sockets, disks, clocks, randomness, threads) lives in a host:
+//! the `starling` daemon or the browser build. The crate is `no_std` + `alloc` and
+//! sans-IO: time, entropy and messages come in as values, and decisions come out as
+//! values. The same code therefore runs in a native node, in a browser tab compiled
+//! to WebAssembly, and in deterministic tests of whole networks.
+//!
+//! ## The chain in one page
+//!
+//! - **Accounts** are named by an [`types::Address`]: the Poseidon2 digest of a
+//!   Stark-curve public key. Each holds a balance, a nonce and (from the proof-of-stake
+//!   stage on) a commitment to its staking records: see [`state::Account`].
+//! - **State** is a sparse Merkle tree over accounts, hashed with Poseidon2 over the
+//!   Mersenne-31 field ([`hash`]), chosen because it is cheap to prove in a STARK.
+//!   Its root commits to every account; an inclusion proof lets anyone check one
+//!   account against a root, and a [`state::Witness`] lets a browser re-execute a
+//!   block without holding the whole state.
+//! - **Transactions** ([`types::Transaction`]) are signed with Stark-curve ECDSA
+//!   ([`crypto::stark`]), the curve Starknet wallets use, and carry the sender's
+//!   nonce and a fee. [`mempool`] orders and bounds pending ones; [`exec`] applies
+//!   them to state under the chain's rules.
+//! - **Blocks** ([`types::Block`]) are a header (height, parent, state root,
+//!   transaction root, time, proposer) signed with Ed25519 ([`crypto::ed25519`]),
+//!   plus the ordered transactions. In the first stage of the roadmap one sequencer
+//!   signs every block, and every other party checks the signature, re-executes the
+//!   transactions and compares the state root: see [`chain`].
+//! - **Encoding** ([`encoding`]) is one deterministic, length-limited binary format
+//!   for everything hashed, signed or sent.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod chain;
+pub mod crypto;
+pub mod encoding;
+pub mod exec;
+pub mod hash;
+pub mod keystore;
+pub mod mempool;
+pub mod state;
+pub mod types;

@@ -1,0 +1,175 @@
+//! Blocks: a signed header and the ordered transactions it commits to.
+
+use alloc::vec::Vec;
+
+use crate::crypto::{SequencerKey, SequencerPublicKey, SequencerSignature, SignatureError};
+use crate::encoding::{Decode, DecodeError, Encode, Message, Reader, put_list};
+use crate::hash::{Domain, compress, hash_bytes};
+use crate::types::transaction::MIN_TX_BYTES;
+use crate::types::{ChainId, Hash, Transaction};
+
+/// Most transactions a block may carry on the wire. Block building uses a lower,
+/// configurable limit; this one only bounds what a decoder will accept.
+pub const MAX_BLOCK_TXS: usize = 16_384;
+
+/// What a block's signature and hash cover.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Header {
+    pub chain_id: ChainId,
+    pub height: u64,
+    /// Hash of the previous header; [`Hash::ZERO`] for genesis.
+    pub parent_hash: Hash,
+    /// Root of the account state after applying this block's transactions.
+    pub state_root: Hash,
+    /// Merkle root of the transaction hashes, in block order (see [`tx_root`]).
+    pub tx_root: Hash,
+    /// Milliseconds since the Unix epoch, as the proposer saw them.
+    pub timestamp_ms: u64,
+    /// The sequencer that built and signed the block.
+    pub proposer: SequencerPublicKey,
+}
+
+/// A header with its transactions and the proposer's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub header: Header,
+    pub signature: SequencerSignature,
+    pub transactions: Vec<Transaction>,
+}
+
+/// Why a block's own contents are inconsistent (independent of any state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockError {
+    BadSignature(SignatureError),
+    UnexpectedProposer { expected: SequencerPublicKey, found: SequencerPublicKey },
+    TxRootMismatch { header: Hash, computed: Hash },
+    WrongChain,
+}
+
+impl core::fmt::Display for BlockError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BadSignature(e) => write!(f, "block signature: {e}"),
+            Self::UnexpectedProposer { expected, found } => {
+                write!(f, "block proposed by {found}, expected {expected}")
+            }
+            Self::TxRootMismatch { header, computed } => {
+                write!(f, "transaction root {header} in header, {computed} computed")
+            }
+            Self::WrongChain => f.write_str("block is for another chain"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for BlockError {}
+
+/// The Merkle root of transaction hashes: a binary tree built with [`compress`],
+/// an odd node at any level is paired with [`Hash::ZERO`]; the empty list's root is
+/// `hash_bytes(TxRoot, [])`. The count is mixed in last so lists that differ only
+/// by trailing zero-hash padding cannot share a root.
+pub fn tx_root(hashes: &[Hash]) -> Hash {
+    if hashes.is_empty() {
+        return hash_bytes(Domain::TxRoot, &[]);
+    }
+    let mut level: Vec<Hash> = hashes.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| compress(&pair[0], pair.get(1).unwrap_or(&Hash::ZERO)))
+            .collect();
+    }
+    let count = hash_bytes(Domain::TxRoot, &(hashes.len() as u64).to_le_bytes());
+    compress(&level[0], &count)
+}
+
+impl Header {
+    /// The block hash: digest of the header's encoding.
+    pub fn hash(&self) -> Hash {
+        hash_bytes(Domain::Header, &self.to_bytes())
+    }
+
+    /// Signs this header, producing a block with `transactions`.
+    pub fn seal(self, key: &SequencerKey, transactions: Vec<Transaction>) -> Block {
+        let signature = key.sign(&self.hash().0);
+        Block { header: self, signature, transactions }
+    }
+}
+
+impl Block {
+    pub fn hash(&self) -> Hash {
+        self.header.hash()
+    }
+
+    /// Checks what can be checked without state: chain, proposer, signature and
+    /// transaction root. Transaction signatures and state are checked by execution.
+    pub fn verify_seal(
+        &self,
+        chain_id: &ChainId,
+        proposer: &SequencerPublicKey,
+    ) -> Result<(), BlockError> {
+        if &self.header.chain_id != chain_id {
+            return Err(BlockError::WrongChain);
+        }
+        if &self.header.proposer != proposer {
+            return Err(BlockError::UnexpectedProposer {
+                expected: *proposer,
+                found: self.header.proposer,
+            });
+        }
+        proposer.verify(&self.hash().0, &self.signature).map_err(BlockError::BadSignature)?;
+        let computed = tx_root(&self.transactions.iter().map(Transaction::hash).collect::<Vec<_>>());
+        if computed != self.header.tx_root {
+            return Err(BlockError::TxRootMismatch { header: self.header.tx_root, computed });
+        }
+        Ok(())
+    }
+}
+
+impl Encode for Header {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.chain_id.encode_to(out);
+        self.height.encode_to(out);
+        self.parent_hash.encode_to(out);
+        self.state_root.encode_to(out);
+        self.tx_root.encode_to(out);
+        self.timestamp_ms.encode_to(out);
+        self.proposer.encode_to(out);
+    }
+}
+
+impl Decode for Header {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            chain_id: ChainId::decode_from(reader)?,
+            height: reader.u64()?,
+            parent_hash: Hash::decode_from(reader)?,
+            state_root: Hash::decode_from(reader)?,
+            tx_root: Hash::decode_from(reader)?,
+            timestamp_ms: reader.u64()?,
+            proposer: SequencerPublicKey::decode_from(reader)?,
+        })
+    }
+}
+
+impl Encode for Block {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.header.encode_to(out);
+        self.signature.encode_to(out);
+        put_list(out, &self.transactions);
+    }
+}
+
+impl Decode for Block {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            header: Header::decode_from(reader)?,
+            signature: SequencerSignature::decode_from(reader)?,
+            transactions: reader.list("transactions", MAX_BLOCK_TXS, MIN_TX_BYTES)?,
+        })
+    }
+}
+
+impl Message for Block {
+    const MAX_BYTES: usize = 4 * 1024 * 1024;
+}

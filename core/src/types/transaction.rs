@@ -1,0 +1,143 @@
+//! Account transactions.
+
+use alloc::vec::Vec;
+
+use crate::crypto::{SignatureError, StarkPublicKey, StarkSecretKey, StarkSignature};
+use crate::encoding::{Decode, DecodeError, Encode, Message, Reader};
+use crate::hash::{Domain, hash_bytes};
+use crate::types::{Address, ChainId, Hash};
+
+/// What a transaction does. One tag byte on the wire; later issues add staking calls.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Call {
+    /// Moves `amount` from the sender to `to`.
+    Transfer { to: Address, amount: u64 },
+}
+
+/// Everything a transaction's signature covers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TxBody {
+    /// The chain this transaction is valid on (replay protection across chains).
+    pub chain_id: ChainId,
+    /// The sender's key; the sender's address is derived from it, so a transaction
+    /// from a new account needs no prior registration.
+    pub sender_key: StarkPublicKey,
+    /// Must equal the sender's account nonce; it increases by one per transaction
+    /// (replay protection on this chain, and the per-sender order).
+    pub nonce: u64,
+    /// Paid by the sender on top of the call; burned until rewards arrive with
+    /// proof of stake. Orders the mempool.
+    pub fee: u64,
+    pub call: Call,
+}
+
+/// A signed transaction.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Transaction {
+    pub body: TxBody,
+    pub signature: StarkSignature,
+}
+
+impl TxBody {
+    /// The transaction hash: the digest of the body's encoding, which is what is signed.
+    pub fn hash(&self) -> Hash {
+        hash_bytes(Domain::Transaction, &self.to_bytes())
+    }
+
+    pub fn sender(&self) -> Address {
+        self.sender_key.address()
+    }
+
+    /// Signs the body with `key` (which should be the key named in `sender_key`).
+    pub fn sign(self, key: &StarkSecretKey) -> Transaction {
+        let signature = key.sign(&self.hash());
+        Transaction { body: self, signature }
+    }
+}
+
+impl Transaction {
+    pub fn hash(&self) -> Hash {
+        self.body.hash()
+    }
+
+    pub fn sender(&self) -> Address {
+        self.body.sender()
+    }
+
+    /// The total the sender must hold: amount moved plus fee; `None` on overflow.
+    pub fn total_cost(&self) -> Option<u64> {
+        match self.body.call {
+            Call::Transfer { amount, .. } => amount.checked_add(self.body.fee),
+        }
+    }
+
+    /// Checks the signature against the sender's key.
+    pub fn verify_signature(&self) -> Result<(), SignatureError> {
+        self.body.sender_key.verify(&self.hash(), &self.signature)
+    }
+}
+
+impl Encode for Call {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        match self {
+            Call::Transfer { to, amount } => {
+                out.push(0);
+                to.encode_to(out);
+                amount.encode_to(out);
+            }
+        }
+    }
+}
+
+impl Decode for Call {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match reader.u8()? {
+            0 => Ok(Call::Transfer { to: Address::decode_from(reader)?, amount: reader.u64()? }),
+            tag => Err(DecodeError::UnknownTag { field: "call", tag }),
+        }
+    }
+}
+
+impl Encode for TxBody {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.chain_id.encode_to(out);
+        self.sender_key.encode_to(out);
+        self.nonce.encode_to(out);
+        self.fee.encode_to(out);
+        self.call.encode_to(out);
+    }
+}
+
+impl Decode for TxBody {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            chain_id: ChainId::decode_from(reader)?,
+            sender_key: StarkPublicKey::decode_from(reader)?,
+            nonce: reader.u64()?,
+            fee: reader.u64()?,
+            call: Call::decode_from(reader)?,
+        })
+    }
+}
+
+impl Encode for Transaction {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.body.encode_to(out);
+        self.signature.encode_to(out);
+    }
+}
+
+impl Decode for Transaction {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self { body: TxBody::decode_from(reader)?, signature: StarkSignature::decode_from(reader)? })
+    }
+}
+
+impl Message for Transaction {
+    /// Generous: a transfer encodes to under 200 bytes.
+    const MAX_BYTES: usize = 1024;
+}
+
+/// Smallest possible encoding of a transaction, used to bound list lengths on decode.
+pub(crate) const MIN_TX_BYTES: usize = 4 + 1 + 32 + 8 + 8 + 1 + 32 + 8 + 64;

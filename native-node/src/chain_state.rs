@@ -1,0 +1,160 @@
+//! The node's view of the chain: the store, the current state and head, and the
+//! mempool, kept consistent with each other.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use starling_core::chain::{BlockTemplate, BuiltBlock, Genesis, build_block, touched_accounts};
+use starling_core::crypto::SequencerKey;
+use starling_core::mempool::{InsertKind, Inserted, Mempool, MempoolConfig, MempoolError};
+use starling_core::state::{Account, StateTree};
+use starling_core::types::{Address, Block, ChainId, Hash, Header, Transaction};
+
+use crate::storage::{BlockCommit, Store};
+
+/// The chain as this node holds it.
+pub struct ChainState {
+    pub store: Store,
+    pub genesis: Genesis,
+    pub genesis_hash: Hash,
+    pub head: Header,
+    pub state: StateTree,
+    pub mempool: Mempool,
+}
+
+/// What producing one block did, for logs and metrics.
+pub struct Produced {
+    pub block: Block,
+    pub rejected: usize,
+}
+
+impl ChainState {
+    /// Opens the store in `data_dir`, writing genesis on first start, and checks that
+    /// the stored state matches the stored head (a restart resumes at the same height
+    /// with the same root, or refuses to start on corrupt data).
+    pub fn open(data_dir: &Path, genesis: Genesis, mempool: MempoolConfig) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+        let store = Store::open(&data_dir.join("chain.redb"))?;
+        let (genesis_block, genesis_state) =
+            genesis.block().context("the genesis allocations are invalid")?;
+        let genesis_hash = genesis_block.hash();
+        store.check_genesis(&genesis_hash)?;
+        let head_height = match store.head_height()? {
+            Some(h) => h,
+            None => {
+                let accounts: Vec<_> = genesis_state.accounts().collect();
+                store.commit_block(BlockCommit {
+                    block: &genesis_block,
+                    witness: None,
+                    accounts: &accounts,
+                    settled: &[],
+                })?;
+                0
+            }
+        };
+        let head = store
+            .block(head_height)?
+            .with_context(|| format!("corrupt store: head block {head_height} is missing"))?
+            .header;
+        let state = store.load_state()?;
+        if state.root() != head.state_root {
+            bail!(
+                "corrupt store: stored accounts give state root {}, head block {} says {}",
+                state.root(),
+                head.height,
+                head.state_root
+            );
+        }
+        let mut chain = Self { store, genesis, genesis_hash, head, state, mempool: Mempool::new(mempool) };
+        chain.restore_pending()?;
+        Ok(chain)
+    }
+
+    pub fn chain_id(&self) -> &ChainId {
+        &self.genesis.chain_id
+    }
+
+    /// Re-admits acknowledged transactions after a restart; ones that can no longer
+    /// execute (their nonce was used meanwhile) are dropped from the store.
+    fn restore_pending(&mut self) -> Result<()> {
+        let mut pending = self.store.pending()?;
+        pending.sort_by_key(|tx| (tx.sender(), tx.body.nonce));
+        let mut dropped = Vec::new();
+        for tx in pending {
+            let hash = tx.hash();
+            if let Err(e) = self.admit(tx) {
+                tracing::info!(%hash, reason = %e, "dropping a stored pending transaction");
+                dropped.push(hash);
+            }
+        }
+        self.store.remove_pending(&dropped)
+    }
+
+    fn admit(&mut self, tx: Transaction) -> Result<Inserted, MempoolError> {
+        let account = self.state.get(&tx.sender());
+        let chain_id = self.genesis.chain_id.clone();
+        self.mempool.insert(tx, &account, &chain_id)
+    }
+
+    /// Validates and admits a client's transaction, then records it durably before
+    /// the caller acknowledges it.
+    pub fn submit(&mut self, tx: Transaction) -> Result<Inserted, SubmitError> {
+        let stored = tx.clone();
+        let inserted = self.admit(tx).map_err(SubmitError::Rejected)?;
+        self.store.add_pending(&stored).map_err(SubmitError::Storage)?;
+        let mut gone = inserted.evicted.clone();
+        if let InsertKind::Replaced(replaced) = inserted.kind {
+            gone.push(replaced);
+        }
+        self.store.remove_pending(&gone).map_err(SubmitError::Storage)?;
+        Ok(inserted)
+    }
+
+    /// Builds, signs and durably commits the next block. Only after this returns is
+    /// the block visible to anyone.
+    pub fn produce_block(
+        &mut self,
+        key: &SequencerKey,
+        timestamp_ms: u64,
+        max_txs: usize,
+        max_bytes: usize,
+    ) -> Result<Produced> {
+        let candidates = self.mempool.select(max_txs, max_bytes);
+        let mut next_state = self.state.clone();
+        let template = BlockTemplate { parent: &self.head, timestamp_ms, key };
+        let BuiltBlock { block, witness, rejected, .. } =
+            build_block(&mut next_state, template, candidates)?;
+        let touched = touched_accounts(&block.transactions);
+        let accounts: Vec<(Address, Account)> =
+            touched.iter().map(|a| (*a, next_state.get(a))).collect();
+        let mut settled: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
+        settled.extend(rejected.iter().map(|(h, _)| *h));
+        self.store.commit_block(BlockCommit {
+            block: &block,
+            witness: Some(&witness),
+            accounts: &accounts,
+            settled: &settled,
+        })?;
+        let mut dropped = Vec::new();
+        for (hash, reason) in &rejected {
+            tracing::info!(%hash, %reason, "left a transaction out of the block");
+            dropped.extend(self.mempool.remove(hash));
+        }
+        self.state = next_state;
+        self.head = block.header.clone();
+        let state = &self.state;
+        dropped.extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
+        // Already-settled hashes are no-ops here; a crash before this line only
+        // leaves entries that the next start drops as unexecutable.
+        self.store.remove_pending(&dropped)?;
+        Ok(Produced { block, rejected: rejected.len() })
+    }
+}
+
+/// Why a submitted transaction was not acknowledged.
+#[derive(Debug)]
+pub enum SubmitError {
+    Rejected(MempoolError),
+    Storage(anyhow::Error),
+}

@@ -1,0 +1,108 @@
+//! `starling devnet`: a whole local network in one command. For now that is one
+//! sequencer, funded demo accounts and a trickle of demo transfers, plus the page.
+//!
+//! Demo account keys are derived from fixed labels, so they are the same on every
+//! devnet (like other chains' developer networks) and printed at start: never use
+//! them for anything of value. The sequencer key is random per data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use starling_core::chain::{Allocation, Genesis};
+use starling_core::crypto::{SequencerKey, StarkSecretKey};
+use starling_core::hash::{Domain, hash_bytes};
+use starling_core::types::{Call, ChainId, TxBody};
+
+use crate::node::{Node, now_ms};
+
+/// Each demo account starts with this many base units (one million tokens of 10^9).
+pub const DEMO_BALANCE: u64 = 1_000_000 * 1_000_000_000;
+
+/// What a devnet data directory remembers between runs.
+#[derive(Serialize, Deserialize)]
+pub struct DevnetFile {
+    pub genesis: Genesis,
+    /// The sequencer's Ed25519 seed, hex. Devnet only: a real node keeps it in an
+    /// encrypted keystore (`starling node --sequencer-key`).
+    pub sequencer_seed: String,
+}
+
+/// The i-th demo account's key.
+pub fn demo_key(i: u32) -> StarkSecretKey {
+    let seed = hash_bytes(Domain::KeyDerivation, format!("starling devnet account {i}").as_bytes());
+    StarkSecretKey::from_entropy(&seed.0)
+}
+
+/// Loads the devnet in `dir`, or creates a new one there.
+pub fn load_or_create(dir: &Path, accounts: u32) -> Result<(Genesis, SequencerKey)> {
+    let path = dir.join("devnet.json");
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path)?;
+        let file: DevnetFile = serde_json::from_str(&text)
+            .with_context(|| format!("corrupt devnet file {}", path.display()))?;
+        let seed = crate::keys::parse_secret(&file.sequencer_seed)?;
+        return Ok((file.genesis, SequencerKey::from_seed(&seed)));
+    }
+    std::fs::create_dir_all(dir)?;
+    let key = SequencerKey::from_seed(&crate::keys::entropy());
+    let genesis = Genesis {
+        chain_id: ChainId::new("starling-devnet").expect("a valid chain id"),
+        sequencer: key.public_key(),
+        timestamp_ms: now_ms(),
+        allocations: (0..accounts)
+            .map(|i| Allocation { address: demo_key(i).public_key().address(), balance: DEMO_BALANCE })
+            .collect(),
+    };
+    let file = DevnetFile { genesis: genesis.clone(), sequencer_seed: hex::encode(key.seed()) };
+    crate::keys::write_new(&path, &serde_json::to_string_pretty(&file)?)?;
+    std::fs::write(dir.join("genesis.json"), serde_json::to_string_pretty(&genesis)?)?;
+    Ok((genesis, key))
+}
+
+/// A default data directory for a devnet: a new temporary one.
+pub fn temporary_dir() -> Result<PathBuf> {
+    let dir = tempfile::Builder::new().prefix("starling-devnet-").tempdir()?;
+    Ok(dir.keep())
+}
+
+/// Sends about `per_second` demo transfers between the demo accounts, through the
+/// same admission path as RPC, so the page has transactions to show. Account 0 never
+/// sends: it is left to the user, whose nonces then never race with the demo's.
+pub async fn demo_traffic(node: Arc<Node>, accounts: u32, per_second: f64) {
+    if per_second <= 0.0 || accounts < 3 {
+        return;
+    }
+    let keys: Vec<StarkSecretKey> = (0..accounts).map(demo_key).collect();
+    let mut rng = now_ms() | 1;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+    loop {
+        ticker.tick().await;
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let from = 1 + (rng % u64::from(accounts - 1)) as usize;
+        let to = ((rng >> 20) % u64::from(accounts)) as usize;
+        let node = node.clone();
+        let (sender, recipient) = (keys[from].clone(), keys[to].public_key().address());
+        let amount = 1 + (rng >> 40) % 1_000_000_000;
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut chain = node.chain.lock().expect("chain lock poisoned");
+            let address = sender.public_key().address();
+            let nonce = chain.mempool.pending_nonce(&address).unwrap_or(chain.state.get(&address).nonce);
+            let body = TxBody {
+                chain_id: chain.chain_id().clone(),
+                sender_key: sender.public_key(),
+                nonce,
+                fee: 1 + rng % 10,
+                call: Call::Transfer { to: recipient, amount },
+            };
+            if let Err(e) = chain.submit(body.sign(&sender)) {
+                tracing::debug!(?e, "demo transfer refused");
+            }
+        })
+        .await;
+    }
+}

@@ -1,0 +1,87 @@
+//! Prometheus metrics, served at `/metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MethodLabels {
+    method: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    reason: &'static str,
+}
+
+/// Every metric the node exports.
+pub struct Metrics {
+    registry: Registry,
+    pub height: Gauge,
+    pub blocks_produced: Counter,
+    pub txs_included: Counter,
+    pub mempool_txs: Gauge,
+    pub tx_accepted: Counter,
+    tx_rejected: Family<ReasonLabels, Counter>,
+    rpc_calls: Family<MethodLabels, Counter>,
+    pub block_build_seconds: Histogram,
+}
+
+/// Method names we export as labels; anything else is counted as "unknown" so a
+/// client cannot grow the label set without bound.
+const KNOWN_METHOD_PREFIXES: [&str; 2] = ["starknet_", "starling_"];
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("starling");
+        let m = Self {
+            height: Gauge::default(),
+            blocks_produced: Counter::default(),
+            txs_included: Counter::default(),
+            mempool_txs: Gauge::default(),
+            tx_accepted: Counter::default(),
+            tx_rejected: Family::default(),
+            rpc_calls: Family::default(),
+            block_build_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            registry: Registry::default(),
+        };
+        registry.register("height", "Height of the newest committed block", m.height.clone());
+        registry.register("blocks_produced", "Blocks this node built and committed", m.blocks_produced.clone());
+        registry.register("transactions_included", "Transactions included in produced blocks", m.txs_included.clone());
+        registry.register("mempool_transactions", "Transactions waiting in the mempool", m.mempool_txs.clone());
+        registry.register("transactions_accepted", "Transactions accepted into the mempool", m.tx_accepted.clone());
+        registry.register("transactions_rejected", "Transactions refused, by reason", m.tx_rejected.clone());
+        registry.register("rpc_calls", "JSON-RPC calls, by method and outcome", m.rpc_calls.clone());
+        registry.register("block_build_seconds", "Time to build, sign and commit a block", m.block_build_seconds.clone());
+        Self { registry, ..m }
+    }
+
+    pub fn tx_rejected(&self, reason: &'static str) {
+        self.tx_rejected.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    pub fn rpc_call(&self, method: &str, ok: bool) {
+        let known = KNOWN_METHOD_PREFIXES.iter().any(|p| method.starts_with(p)) && method.len() <= 64;
+        let method = if known { method.to_string() } else { "unknown".to_string() };
+        let outcome = if ok { "ok" } else { "error" };
+        self.rpc_calls.get_or_create(&MethodLabels { method, outcome }).inc();
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,148 @@
+//! A running node: the chain behind a lock, the block producer, and the HTTP server
+//! (web page, JSON-RPC, metrics).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use starling_core::crypto::SequencerKey;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::chain_state::ChainState;
+use crate::metrics::Metrics;
+use crate::rpc::{self, protocol};
+
+/// Limits on what one block may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockLimits {
+    pub max_txs: usize,
+    pub max_bytes: usize,
+    pub interval: Duration,
+}
+
+/// Shared by the producer and every request handler.
+pub struct Node {
+    pub chain: Mutex<ChainState>,
+    pub metrics: Metrics,
+    /// Whether this node signs blocks (it holds the sequencer key).
+    pub producing: bool,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl Node {
+    pub fn new(chain: ChainState, producing: bool) -> Arc<Self> {
+        let metrics = Metrics::new();
+        metrics.height.set(chain.head.height as i64);
+        Arc::new(Self { chain: Mutex::new(chain), metrics, producing })
+    }
+
+    /// Builds, commits and announces one block.
+    fn produce_one(&self, key: &SequencerKey, limits: &BlockLimits) -> Result<()> {
+        let started = std::time::Instant::now();
+        let mut chain = self.chain.lock().expect("chain lock poisoned");
+        let produced = chain.produce_block(key, now_ms(), limits.max_txs, limits.max_bytes)?;
+        let header = &produced.block.header;
+        self.metrics.block_build_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics.height.set(header.height as i64);
+        self.metrics.blocks_produced.inc();
+        self.metrics.txs_included.inc_by(produced.block.transactions.len() as u64);
+        self.metrics.mempool_txs.set(chain.mempool.len() as i64);
+        tracing::info!(
+            height = header.height,
+            hash = %header.hash(),
+            txs = produced.block.transactions.len(),
+            left_out = produced.rejected,
+            state_root = %header.state_root,
+            "committed block"
+        );
+        Ok(())
+    }
+
+    /// Produces a block every `limits.interval` until the task is dropped. A failure
+    /// to commit stops production (and the node) rather than risk a fork on disk.
+    pub async fn run_producer(self: Arc<Self>, key: SequencerKey, limits: BlockLimits) -> Result<()> {
+        let mut ticker = tokio::time::interval(limits.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let node = self.clone();
+            let key = key.clone();
+            tokio::task::spawn_blocking(move || node.produce_one(&key, &limits))
+                .await
+                .context("block producer panicked")?
+                .context("producing a block")?;
+        }
+    }
+}
+
+async fn rpc_handler(State(node): State<Arc<Node>>, body: Body) -> Response {
+    let bytes = match to_bytes(body, protocol::MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = protocol::RpcError::invalid_request(format!(
+                "request body exceeds {} bytes",
+                protocol::MAX_BODY_BYTES
+            ));
+            let body = protocol::response(&serde_json::Value::Null, Err(e));
+            return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+        }
+    };
+    let answer = tokio::task::spawn_blocking(move || rpc::handle_body(&node, &bytes)).await;
+    match answer {
+        Ok(Some(v)) => axum::Json(v).into_response(),
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn metrics_handler(State(node): State<Arc<Node>>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], node.metrics.render()).into_response()
+}
+
+const WEB_MISSING: &str = "<!doctype html><title>Starling</title><h1>Starling node</h1>\
+<p>The web page has not been built. Run <code>cargo xtask demo</code>, or pass \
+<code>--web-dir</code> pointing at a built site. JSON-RPC is at <code>/rpc</code>, \
+metrics at <code>/metrics</code>.</p>";
+
+/// The HTTP routes: the page at `/`, JSON-RPC at `/rpc`, metrics at `/metrics`.
+pub fn router(node: Arc<Node>, web_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/rpc", post(rpc_handler))
+        .route("/metrics", get(metrics_handler))
+        .with_state(node);
+    match web_dir.filter(|d| d.join("index.html").is_file()) {
+        Some(dir) => {
+            let index = ServeFile::new(dir.join("index.html"));
+            api.fallback_service(ServeDir::new(dir).fallback(index))
+        }
+        None => api.fallback(get(|| async { axum::response::Html(WEB_MISSING) })),
+    }
+}
+
+/// Binds the HTTP listener; returns it with the address actually bound.
+pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
+    let listener =
+        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+/// Serves HTTP until the process ends.
+pub async fn serve(listener: TcpListener, app: Router) -> Result<()> {
+    axum::serve(listener, app).await.context("HTTP server failed")
+}

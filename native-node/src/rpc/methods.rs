@@ -1,0 +1,240 @@
+//! The JSON-RPC methods: Starknet's names where the meaning matches, `starling_*`
+//! for the rest. Every parameter is validated before anything is read or changed.
+
+use serde_json::{Value, json};
+use starling_core::encoding::{Encode, Message};
+use starling_core::mempool::MempoolError;
+use starling_core::types::{Address, Block, Call, Hash, Transaction};
+
+use super::protocol::{RpcError, param, required, required_as};
+use crate::chain_state::{ChainState, SubmitError};
+use crate::node::Node;
+
+/// Runs one method. `Node` is locked only as long as the method needs it.
+pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let chain = || node.chain.lock().expect("chain lock poisoned");
+    match method {
+        "starknet_chainId" => Ok(json!(chain().chain_id().to_felt_hex())),
+        "starknet_blockNumber" => Ok(json!(chain().head.height)),
+        "starknet_blockHashAndNumber" => {
+            let c = chain();
+            Ok(json!({ "block_hash": c.head.hash(), "block_number": c.head.height }))
+        }
+        "starknet_getBlockWithTxHashes" => block_json(&chain(), params, false),
+        "starknet_getBlockWithTxs" => block_json(&chain(), params, true),
+        "starknet_getNonce" => {
+            let c = chain();
+            require_latest(&c, param(params, 0, "block_id"))?;
+            let address = address_param(params, 1, "contract_address")?;
+            Ok(json!(format!("{:#x}", c.state.get(&address).nonce)))
+        }
+        "starknet_getTransactionByHash" => {
+            let c = chain();
+            let (tx, _) = find_tx(&c, &hash_param(params, 0, "transaction_hash")?)?;
+            Ok(tx_json(&tx))
+        }
+        "starknet_getTransactionStatus" => tx_status(&chain(), &hash_param(params, 0, "transaction_hash")?),
+        "starling_status" => Ok(status(node, &chain())),
+        "starling_getBlock" => raw_block(&chain(), params),
+        "starling_getAccount" => {
+            let address = address_param(params, 0, "address")?;
+            let account = chain().state.get(&address);
+            Ok(json!({
+                "address": address,
+                "balance": account.balance.to_string(),
+                "nonce": account.nonce,
+            }))
+        }
+        "starling_addTransaction" => submit(node, params),
+        _ => Err(RpcError::method_not_found(method)),
+    }
+}
+
+fn hex_bytes(value: &Value, name: &str, max: usize) -> Result<Vec<u8>, RpcError> {
+    let s = value
+        .as_str()
+        .ok_or_else(|| RpcError::invalid_params(format!("{name} must be a hex string")))?;
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.len() > max * 2 {
+        return Err(RpcError::invalid_params(format!("{name} is longer than {max} bytes")));
+    }
+    hex::decode(digits).map_err(|e| RpcError::invalid_params(format!("{name}: {e}")))
+}
+
+fn hash_param(params: &Value, index: usize, name: &str) -> Result<Hash, RpcError> {
+    required_as::<Hash>(params, index, name)
+}
+
+fn address_param(params: &Value, index: usize, name: &str) -> Result<Address, RpcError> {
+    required_as::<Address>(params, index, name)
+}
+
+/// Resolves a Starknet block id: `"latest"`, `{"block_number": n}` or `{"block_hash": h}`.
+fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError> {
+    let bad = || RpcError::invalid_params("block_id must be \"latest\", {\"block_number\": n} or {\"block_hash\": h}");
+    match id {
+        None => Ok(chain.head.height),
+        Some(Value::String(s)) if s == "latest" || s == "pending" => Ok(chain.head.height),
+        Some(Value::Object(o)) => {
+            if let Some(n) = o.get("block_number") {
+                let n = n.as_u64().ok_or_else(bad)?;
+                if n > chain.head.height {
+                    return Err(RpcError::block_not_found());
+                }
+                Ok(n)
+            } else if let Some(h) = o.get("block_hash") {
+                let h: Hash = serde_json::from_value(h.clone()).map_err(|_| bad())?;
+                chain.store.height_of(&h).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
+            } else {
+                Err(bad())
+            }
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+/// State reads are served at the head only: the node keeps the latest state.
+fn require_latest(chain: &ChainState, id: Option<&Value>) -> Result<(), RpcError> {
+    match block_height(chain, id)? {
+        h if h == chain.head.height => Ok(()),
+        _ => Err(RpcError::invalid_params("only the latest state is kept; use block_id \"latest\"")),
+    }
+}
+
+fn load_block(chain: &ChainState, height: u64) -> Result<Block, RpcError> {
+    chain.store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
+}
+
+fn block_json(chain: &ChainState, params: &Value, full: bool) -> Result<Value, RpcError> {
+    let height = block_height(chain, param(params, 0, "block_id"))?;
+    let block = load_block(chain, height)?;
+    let h = &block.header;
+    let transactions: Vec<Value> = if full {
+        block.transactions.iter().map(tx_json).collect()
+    } else {
+        block.transactions.iter().map(|t| json!(t.hash())).collect()
+    };
+    Ok(json!({
+        "status": "ACCEPTED_ON_L2",
+        "block_hash": block.hash(),
+        "parent_hash": h.parent_hash,
+        "block_number": h.height,
+        "new_root": h.state_root,
+        "transactions_root": h.tx_root,
+        "timestamp": h.timestamp_ms / 1000,
+        "timestamp_ms": h.timestamp_ms,
+        "sequencer_address": h.proposer,
+        "signature": block.signature,
+        "transactions": transactions,
+    }))
+}
+
+fn tx_json(tx: &Transaction) -> Value {
+    let b = &tx.body;
+    let Call::Transfer { to, amount } = &b.call;
+    json!({
+        "transaction_hash": tx.hash(),
+        "type": "TRANSFER",
+        "sender_address": tx.sender(),
+        "sender_public_key": b.sender_key,
+        "nonce": format!("{:#x}", b.nonce),
+        "fee": b.fee.to_string(),
+        "recipient": to,
+        "amount": amount.to_string(),
+        "signature": [tx.signature.r, tx.signature.s],
+    })
+}
+
+fn find_tx(chain: &ChainState, hash: &Hash) -> Result<(Transaction, Option<u64>), RpcError> {
+    if let Some(loc) = chain.store.tx_location(hash).map_err(RpcError::internal)? {
+        let block = load_block(chain, loc.height)?;
+        let tx = block.transactions.get(loc.index as usize).cloned();
+        return tx.map(|t| (t, Some(loc.height))).ok_or_else(|| RpcError::internal("transaction index points past its block"));
+    }
+    chain.mempool.get(hash).map(|t| (t.clone(), None)).ok_or_else(RpcError::tx_not_found)
+}
+
+fn tx_status(chain: &ChainState, hash: &Hash) -> Result<Value, RpcError> {
+    let (_, height) = find_tx(chain, hash)?;
+    Ok(match height {
+        Some(h) => json!({ "finality_status": "ACCEPTED_ON_L2", "execution_status": "SUCCEEDED", "block_number": h }),
+        None => json!({ "finality_status": "RECEIVED" }),
+    })
+}
+
+fn status(node: &Node, chain: &ChainState) -> Value {
+    json!({
+        "chain_id": chain.chain_id().as_str(),
+        "genesis_hash": chain.genesis_hash,
+        "height": chain.head.height,
+        "head_hash": chain.head.hash(),
+        "state_root": chain.head.state_root,
+        "mode": "single",
+        "peers": 0,
+        "sequencer": chain.genesis.sequencer,
+        "producing": node.producing,
+        "mempool": chain.mempool.len(),
+    })
+}
+
+fn raw_block(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
+    let height = required(params, 0, "height")?
+        .as_u64()
+        .ok_or_else(|| RpcError::invalid_params("height must be a non-negative integer"))?;
+    let block = chain.store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)?;
+    let witness = chain.store.witness(height).map_err(RpcError::internal)?;
+    Ok(json!({
+        "height": height,
+        "hash": block.hash(),
+        "block": format!("0x{}", hex::encode(block.encode_message())),
+        "witness": witness.map(|w| format!("0x{}", hex::encode(w.encode_message()))),
+    }))
+}
+
+/// `starling_addTransaction [tx_hex]`: decodes, validates and admits a transaction,
+/// durably recording it before answering with its hash.
+fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
+    let bytes = hex_bytes(required(params, 0, "transaction")?, "transaction", Transaction::MAX_BYTES)?;
+    let tx = Transaction::decode_message(&bytes)
+        .map_err(|e| RpcError::new(55, "Account validation failed").with_data(format!("malformed transaction: {e}")))?;
+    let hash = tx.hash();
+    let size = tx.to_bytes().len();
+    let result = node.chain.lock().expect("chain lock poisoned").submit(tx);
+    match result {
+        Ok(_) => {
+            node.metrics.tx_accepted.inc();
+            tracing::debug!(%hash, size, "accepted a transaction");
+            Ok(json!({ "transaction_hash": hash }))
+        }
+        Err(SubmitError::Rejected(e)) => {
+            node.metrics.tx_rejected(rejection_label(&e));
+            Err(mempool_error(e))
+        }
+        Err(SubmitError::Storage(e)) => Err(RpcError::internal(e)),
+    }
+}
+
+fn rejection_label(e: &MempoolError) -> &'static str {
+    match e {
+        MempoolError::Invalid(_) => "invalid",
+        MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => "nonce",
+        MempoolError::InsufficientBalance { .. } => "balance",
+        MempoolError::AlreadyKnown(_) => "duplicate",
+        MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => "fee",
+        _ => "limits",
+    }
+}
+
+/// Maps a mempool rejection to Starknet's error codes where one matches.
+fn mempool_error(e: MempoolError) -> RpcError {
+    let detail = e.to_string();
+    let (code, message) = match e {
+        MempoolError::Invalid(_) => (55, "Account validation failed"),
+        MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => (52, "Invalid transaction nonce"),
+        MempoolError::InsufficientBalance { .. } => (54, "Account balance is smaller than the transaction's maximal fee"),
+        MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => (53, "Max fee is smaller than the minimal transaction cost"),
+        MempoolError::AlreadyKnown(_) => (59, "A transaction with the same hash already exists in the mempool"),
+        _ => (-32005, "Mempool limit reached"),
+    };
+    RpcError::new(code, message).with_data(detail)
+}

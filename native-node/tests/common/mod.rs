@@ -1,0 +1,124 @@
+//! Starts the real `starling` binary and talks to it over HTTP.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_starling");
+
+/// A running daemon, killed (SIGKILL) when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Daemon {
+    /// Runs `starling devnet` on an ephemeral port in `data_dir` with `extra` flags,
+    /// and waits for it to print its URL.
+    pub fn devnet(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["devnet", "--http-port", "0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the starling binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the daemon prints its URL")
+            .trim()
+            .to_string();
+        assert!(url.starts_with("http://"), "first stdout line is the URL, got {url:?}");
+        Self { child, url }
+    }
+
+    pub fn rpc_url(&self) -> String {
+        format!("{}rpc", self.url)
+    }
+
+    /// Sends a raw body to `/rpc`; returns HTTP status and the JSON answer.
+    pub fn post(&self, body: &str) -> (u16, Value) {
+        let response = ureq::post(&self.rpc_url())
+            .set("content-type", "application/json")
+            .send_string(body);
+        let response = match response {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("rpc transport error: {e}"),
+        };
+        let status = response.status();
+        (status, response.into_json().unwrap_or(Value::Null))
+    }
+
+    /// Calls a method; returns the whole response object.
+    pub fn call(&self, method: &str, params: Value) -> Value {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        self.post(&body.to_string()).1
+    }
+
+    /// Calls a method that must succeed; returns its result.
+    pub fn result(&self, method: &str, params: Value) -> Value {
+        let response = self.call(method, params);
+        assert!(response.get("error").is_none(), "{method} failed: {response}");
+        response["result"].clone()
+    }
+
+    pub fn height(&self) -> u64 {
+        self.result("starling_status", json!([]))["height"].as_u64().unwrap()
+    }
+
+    /// Waits until `condition` holds, polling; panics after `secs` seconds.
+    pub fn wait_for(&self, secs: u64, what: &str, mut condition: impl FnMut(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !condition(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs the CLI to completion; returns (success, stdout, stderr).
+pub fn cli(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}

@@ -1,0 +1,200 @@
+//! # starling-wasm
+//!
+//! The browser's side of Starling. A page never trusts the node that serves it: it
+//! fetches blocks as the node's canonical binary encoding (hex in JSON-RPC) and
+//! checks each one itself with the same `starling-core` code the daemon runs,
+//! compiled to WebAssembly. This crate is that boundary:
+//!
+//! - a typed Rust API ([`ChainVerifier`], [`decode_block_hex`], [`BlockSummary`]) that
+//!   the Leptos page (`starling-web-ui`) links directly;
+//! - on wasm32, `#[wasm_bindgen]` exports of the same operations for plain
+//!   JavaScript (the package `cargo xtask build-web` writes to `pkg/`).
+//!
+//! Errors cross the boundary as human-readable strings because their one consumer
+//! is a person looking at a "rejected" badge.
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+
+use serde::Serialize;
+use starling_core::chain::verify_block;
+use starling_core::crypto::SequencerPublicKey;
+use starling_core::encoding::Message;
+use starling_core::state::Witness;
+use starling_core::types::{Block, Call, ChainId, Hash, Header};
+
+/// Decodes a `0x`-prefixed (or bare) hex string holding one encoded message.
+/// `what` names the message in the error ("block", "witness").
+pub fn decode_hex<M: Message>(what: &str, hex_str: &str) -> Result<M, String> {
+    let digits = hex_str.strip_prefix("0x").unwrap_or(hex_str);
+    let bytes = hex::decode(digits).map_err(|e| format!("{what} is not valid hex: {e}"))?;
+    M::decode_message(&bytes).map_err(|e| format!("{what} does not decode: {e}"))
+}
+
+/// Decodes a block from the hex of its `encode_message()` bytes.
+pub fn decode_block_hex(block_hex: &str) -> Result<Block, String> {
+    decode_hex("block", block_hex)
+}
+
+/// Decodes a state witness from the hex of its `encode_message()` bytes.
+pub fn decode_witness_hex(witness_hex: &str) -> Result<Witness, String> {
+    decode_hex("witness", witness_hex)
+}
+
+/// What the page shows of a block: every field as display-ready data, hashes as
+/// `0x` hex. Built from the decoded block itself, never from what the node claims
+/// about it, so what is shown is exactly what was (or failed to be) verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BlockSummary {
+    pub height: u64,
+    /// The hash of the header, computed here.
+    pub hash: String,
+    pub parent_hash: String,
+    pub state_root: String,
+    pub tx_root: String,
+    pub timestamp_ms: u64,
+    pub proposer: String,
+    pub transactions: Vec<TxSummary>,
+}
+
+/// One transaction as the page lists it. Amounts and fees are decimal strings in
+/// JSON because JavaScript numbers lose precision above 2^53.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TxSummary {
+    pub hash: String,
+    pub sender: String,
+    /// What the call does, e.g. `transfer`.
+    pub kind: String,
+    pub to: String,
+    #[serde(serialize_with = "as_decimal_string")]
+    pub amount: u64,
+    #[serde(serialize_with = "as_decimal_string")]
+    pub fee: u64,
+    pub nonce: u64,
+}
+
+fn as_decimal_string<S: serde::Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+impl BlockSummary {
+    pub fn of(block: &Block) -> Self {
+        let h = &block.header;
+        Self {
+            height: h.height,
+            hash: block.hash().to_string(),
+            parent_hash: h.parent_hash.to_string(),
+            state_root: h.state_root.to_string(),
+            tx_root: h.tx_root.to_string(),
+            timestamp_ms: h.timestamp_ms,
+            proposer: h.proposer.to_string(),
+            transactions: block
+                .transactions
+                .iter()
+                .map(|tx| {
+                    let (kind, to, amount) = match &tx.body.call {
+                        Call::Transfer { to, amount } => ("transfer", to.to_string(), *amount),
+                    };
+                    TxSummary {
+                        hash: tx.hash().to_string(),
+                        sender: tx.sender().to_string(),
+                        kind: kind.to_owned(),
+                        to,
+                        amount,
+                        fee: tx.body.fee,
+                        nonce: tx.body.nonce,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Checks blocks of one chain: its id and the sequencer key every block must be
+/// signed with, both taken from the node's status and then held fixed.
+#[derive(Clone, Debug)]
+pub struct ChainVerifier {
+    chain_id: ChainId,
+    sequencer: SequencerPublicKey,
+}
+
+impl ChainVerifier {
+    /// `sequencer_hex` is the Ed25519 public key as 64 hex digits, `0x` optional.
+    pub fn new(chain_id: &str, sequencer_hex: &str) -> Result<Self, String> {
+        let chain_id = ChainId::new(chain_id).map_err(|e| format!("chain id {chain_id:?}: {e}"))?;
+        let sequencer = sequencer_hex
+            .parse::<SequencerPublicKey>()
+            .map_err(|e| format!("sequencer key {sequencer_hex:?}: {e}"))?;
+        Ok(Self { chain_id, sequencer })
+    }
+
+    pub fn chain_id(&self) -> &ChainId {
+        &self.chain_id
+    }
+
+    pub fn sequencer(&self) -> &SequencerPublicKey {
+        &self.sequencer
+    }
+
+    /// Full stateless verification of `block` on top of `parent`: chain id, height
+    /// and parent linkage, the sequencer's Ed25519 signature, the transaction root,
+    /// every transaction's Stark signature, and re-execution on the witnessed parent
+    /// state ending at the header's state root. The error says which check failed.
+    pub fn verify(&self, block: &Block, parent: &Header, witness: &Witness) -> Result<(), String> {
+        verify_block(block, parent, witness, &self.chain_id, &self.sequencer)
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`Self::verify`] from hex encodings, as JSON-RPC's `starling_getBlock`
+    /// returns them; on success, the block as the page shows it.
+    pub fn verify_hex(
+        &self,
+        block_hex: &str,
+        parent_block_hex: &str,
+        witness_hex: &str,
+    ) -> Result<BlockSummary, String> {
+        let block = decode_block_hex(block_hex)?;
+        let parent = decode_hex::<Block>("parent block", parent_block_hex)?;
+        let witness = decode_witness_hex(witness_hex)?;
+        self.verify(&block, &parent.header, &witness)?;
+        Ok(BlockSummary::of(&block))
+    }
+}
+
+/// Accepts a genesis block only if its header hashes to `genesis_hash_hex`. Genesis
+/// has no parent and no signature; it is trusted because the chain is named by its
+/// hash (taken from the node's status, or configured).
+pub fn check_genesis(block: &Block, genesis_hash_hex: &str) -> Result<(), String> {
+    let expected: Hash =
+        genesis_hash_hex.parse().map_err(|e| format!("genesis hash {genesis_hash_hex:?}: {e}"))?;
+    if block.header.height != 0 {
+        return Err(format!("block {} is not a genesis block", block.header.height));
+    }
+    let found = block.hash();
+    if found == expected {
+        Ok(())
+    } else {
+        Err(format!("genesis block hashes to {found}, the chain's genesis is {expected}"))
+    }
+}
+
+/// One-call form of [`ChainVerifier::verify_hex`].
+pub fn verify_block_hex(
+    block_hex: &str,
+    parent_block_hex: &str,
+    witness_hex: &str,
+    chain_id: &str,
+    sequencer_hex: &str,
+) -> Result<BlockSummary, String> {
+    ChainVerifier::new(chain_id, sequencer_hex)?.verify_hex(
+        block_hex,
+        parent_block_hex,
+        witness_hex,
+    )
+}
+
+#[cfg(any(test, feature = "test-chain"))]
+pub mod test_chain;
+
+#[cfg(test)]
+mod tests;

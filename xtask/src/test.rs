@@ -1,0 +1,213 @@
+//! `cargo xtask test`: every check CI runs, as named stages.
+//!
+//! Stages run in order and a failure does not stop the independent ones after it
+//! (one run shows every problem); a stage whose inputs failed is skipped and says
+//! why. The last line is `xtask: N passed, M failed[, K skipped]` so both people
+//! and CI log readers get the verdict in one place.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::paths::Paths;
+use crate::{cmd, setup, web};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Suite {
+    All,
+    BrowserOnly,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stage {
+    Setup,
+    Fmt,
+    Clippy,
+    ClippyWasm,
+    CoreNoStd,
+    CargoTest,
+    BuildWeb,
+    Daemon,
+    Browser,
+}
+
+impl Stage {
+    fn title(self) -> &'static str {
+        match self {
+            Stage::Setup => "setup (toolchain, wasm-bindgen, node tools, chromium)",
+            Stage::Fmt => "rustfmt check",
+            Stage::Clippy => "clippy, native, all targets, -D warnings",
+            Stage::ClippyWasm => "clippy, wasm32 crates, -D warnings",
+            Stage::CoreNoStd => "starling-core builds no_std for wasm32",
+            Stage::CargoTest => "cargo test --workspace",
+            Stage::BuildWeb => "build-web (site + pkg)",
+            Stage::Daemon => "build the starling daemon",
+            Stage::Browser => "browser end-to-end tests (node --test)",
+        }
+    }
+
+    /// Stages whose failure makes this one pointless.
+    fn needs(self) -> &'static [Stage] {
+        match self {
+            Stage::Setup => &[],
+            Stage::BuildWeb => &[Stage::Setup],
+            Stage::Browser => &[Stage::Setup, Stage::BuildWeb, Stage::Daemon],
+            _ => &[Stage::Setup],
+        }
+    }
+}
+
+enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
+    let stages: &[Stage] = match suite {
+        Suite::All => &[
+            Stage::Setup,
+            Stage::Fmt,
+            Stage::Clippy,
+            Stage::ClippyWasm,
+            Stage::CoreNoStd,
+            Stage::CargoTest,
+            Stage::BuildWeb,
+            Stage::Daemon,
+            Stage::Browser,
+        ],
+        Suite::BrowserOnly => &[Stage::Setup, Stage::BuildWeb, Stage::Daemon, Stage::Browser],
+    };
+    let started = Instant::now();
+    let mut results: Vec<(Stage, Outcome, Duration)> = Vec::new();
+    for (i, &stage) in stages.iter().enumerate() {
+        println!("\n==> [{}/{}] {}", i + 1, stages.len(), stage.title());
+        let blocked = stage.needs().iter().find(|need| {
+            results.iter().any(|(s, outcome, _)| s == *need && !matches!(outcome, Outcome::Passed))
+        });
+        let t = Instant::now();
+        let outcome = match blocked {
+            Some(need) => Outcome::Skipped(format!("needs `{}`", need.title())),
+            None => match run_stage(paths, stage) {
+                Ok(()) => Outcome::Passed,
+                Err(e) => Outcome::Failed(e),
+            },
+        };
+        let took = t.elapsed();
+        match &outcome {
+            Outcome::Passed => println!("    ok ({:.1}s)", took.as_secs_f64()),
+            Outcome::Failed(e) => println!("    FAILED ({:.1}s): {e}", took.as_secs_f64()),
+            Outcome::Skipped(why) => println!("    skipped: {why}"),
+        }
+        results.push((stage, outcome, took));
+    }
+
+    println!("\nxtask test summary ({:.0}s in all):", started.elapsed().as_secs_f64());
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for (stage, outcome, took) in &results {
+        let (mark, note) = match outcome {
+            Outcome::Passed => {
+                passed += 1;
+                ("ok     ", String::new())
+            }
+            Outcome::Failed(e) => {
+                failed += 1;
+                ("FAILED ", format!(": {e}"))
+            }
+            Outcome::Skipped(why) => {
+                skipped += 1;
+                ("skipped", format!(": {why}"))
+            }
+        };
+        println!("  {mark} {:>6.1}s  {}{note}", took.as_secs_f64(), stage.title());
+    }
+    let skipped_note = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
+    println!("xtask: {passed} passed, {failed} failed{skipped_note}");
+    if failed + skipped == 0 {
+        Ok(())
+    } else {
+        let names: Vec<&str> = results
+            .iter()
+            .filter(|(_, o, _)| !matches!(o, Outcome::Passed))
+            .map(|(s, _, _)| s.title())
+            .collect();
+        Err(format!("not passed: {}", names.join("; ")))
+    }
+}
+
+fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
+    let cargo = || {
+        let mut c = cmd::cargo();
+        c.current_dir(&paths.repo);
+        c
+    };
+    match stage {
+        Stage::Setup => setup::run(paths),
+        Stage::Fmt => cmd::run(cargo().args(["fmt", "--all", "--check"])),
+        Stage::Clippy => cmd::run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+        // The browser crates' wasm-only code (the Leptos view, the JS bindings) is
+        // compiled only for wasm32, so the native pass above never sees it.
+        Stage::ClippyWasm => cmd::run(cargo().args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "starling-wasm",
+            "-p",
+            "starling-web-ui",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+        // Proves the core has no std dependency creeping in: the browser and the
+        // proving workers build it exactly like this.
+        Stage::CoreNoStd => cmd::run(cargo().args([
+            "build",
+            "-p",
+            "starling-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+        ])),
+        Stage::CargoTest => cmd::run(cargo().args(["test", "--workspace"])),
+        Stage::BuildWeb => web::build(paths).map(|_| ()),
+        Stage::Daemon => cmd::run(cargo().args(["build", "-p", "starling-node"])),
+        Stage::Browser => browser_tests(paths),
+    }
+}
+
+/// Runs every `tests/browser/*.test.mjs` with Node's test runner against the debug
+/// daemon and the freshly built site.
+fn browser_tests(paths: &Paths) -> Result<(), String> {
+    let dir = paths.repo.join("tests").join("browser");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("reading {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no *.test.mjs files in {}", dir.display()));
+    }
+    let daemon = std::env::var_os("STARLING_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| paths.daemon("debug"));
+    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| setup::DEFAULT_CHROMIUM.into());
+    cmd::run(
+        Command::new("node")
+            .arg("--test")
+            .arg("--test-reporter=spec")
+            .args(&files)
+            .current_dir(&paths.repo)
+            .env("STARLING_BIN", daemon)
+            .env("STARLING_WEB_DIR", paths.site())
+            .env("CHROMIUM", chromium),
+    )
+}

@@ -1,0 +1,102 @@
+//! `cargo xtask build-web`: the browser build.
+//!
+//! Four steps, each with a pinned tool:
+//! 1. cargo builds `starling-web-ui` (the Leptos page) and `starling-wasm` (the JS
+//!    package) for `wasm32-unknown-unknown` in release mode, with simd128 on (see
+//!    `.cargo/config.toml`);
+//! 2. `wasm-bindgen --target web` generates the ES-module glue that loads them;
+//! 3. binaryen's `wasm-opt -O2` from npm shrinks and speeds up the modules (Debian's
+//!    older binaryen miscompiles this output, hence the npm one);
+//! 4. `www/*` (the HTML shell and styles) is copied next to the page's module.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::cmd;
+use crate::paths::Paths;
+
+/// The features rustc enables for our wasm32 build: the target's defaults since
+/// Rust 1.82 plus simd128 from `.cargo/config.toml`. wasm-opt must be told, or it
+/// refuses (or worse, lowers) instructions it thinks are unavailable.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-simd",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Builds the site and the JS package; returns the site directory.
+pub fn build(paths: &Paths) -> Result<PathBuf, String> {
+    let started = Instant::now();
+    let site = paths.site();
+    let wasm_bindgen = cmd::find_program("wasm-bindgen")
+        .ok_or("wasm-bindgen is not installed; run `cargo xtask setup`")?;
+    let wasm_opt = paths.node_bin("wasm-opt");
+    if !cmd::is_executable(&wasm_opt) {
+        return Err(format!("{} is missing; run `cargo xtask setup`", wasm_opt.display()));
+    }
+
+    println!("build-web: compiling starling-web-ui and starling-wasm for wasm32 (release)");
+    cmd::run(cmd::cargo().current_dir(&paths.repo).args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "starling-web-ui",
+        "-p",
+        "starling-wasm",
+    ]))?;
+    let out = paths.target.join("wasm32-unknown-unknown").join("release");
+
+    // A clean site dir, so files dropped from www/ do not linger in what is served.
+    if site.exists() {
+        std::fs::remove_dir_all(&site).map_err(|e| format!("clearing {}: {e}", site.display()))?;
+    }
+    println!("build-web: wasm-bindgen + wasm-opt -> {}", site.display());
+    // The page is a binary crate (its `main` mounts the app), so its artifact keeps
+    // the package's hyphens.
+    bind(&wasm_bindgen, &out.join("starling-web-ui.wasm"), &site, "starling_web_ui", false)?;
+    optimise(&wasm_opt, &site.join("starling_web_ui_bg.wasm"))?;
+    cmd::copy_dir(&paths.repo.join("www"), &site)?;
+
+    let pkg = paths.repo.join("pkg");
+    println!("build-web: JS package of starling-wasm -> {}", pkg.display());
+    bind(&wasm_bindgen, &out.join("starling_wasm.wasm"), &pkg, "starling_wasm", true)?;
+    optimise(&wasm_opt, &pkg.join("starling_wasm_bg.wasm"))?;
+
+    let size =
+        std::fs::metadata(site.join("starling_web_ui_bg.wasm")).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "build-web: site ready in {:.1}s ({} KiB of wasm) at {}",
+        started.elapsed().as_secs_f64(),
+        size / 1024,
+        site.display()
+    );
+    Ok(site)
+}
+
+fn bind(
+    wasm_bindgen: &Path,
+    wasm: &Path,
+    out_dir: &Path,
+    name: &str,
+    typescript: bool,
+) -> Result<(), String> {
+    let mut command = Command::new(wasm_bindgen);
+    command.args(["--target", "web", "--out-name", name, "--out-dir"]).arg(out_dir);
+    if !typescript {
+        command.arg("--no-typescript");
+    }
+    cmd::run(command.arg(wasm))
+}
+
+fn optimise(wasm_opt: &Path, module: &Path) -> Result<(), String> {
+    cmd::run(
+        Command::new(wasm_opt).arg("-O2").args(WASM_FEATURES).arg(module).arg("-o").arg(module),
+    )
+}
