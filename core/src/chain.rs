@@ -39,7 +39,12 @@ pub enum ChainError {
     /// Signature, proposer, chain or transaction root is wrong.
     Block(BlockError),
     /// The block does not extend the given parent.
-    NotChild { expected_height: u64, height: u64, expected_parent: Hash, parent: Hash },
+    NotChild {
+        expected_height: u64,
+        height: u64,
+        expected_parent: Hash,
+        parent: Hash,
+    },
     /// The block's time is before its parent's.
     TimeWentBack { parent_ms: u64, block_ms: u64 },
     /// A transaction failed to execute.
@@ -54,17 +59,31 @@ impl fmt::Display for ChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Block(e) => write!(f, "{e}"),
-            Self::NotChild { expected_height, height, expected_parent, parent } => write!(
+            Self::NotChild {
+                expected_height,
+                height,
+                expected_parent,
+                parent,
+            } => write!(
                 f,
                 "block {height} with parent {parent} does not extend block {} ({expected_parent})",
                 expected_height - 1
             ),
-            Self::TimeWentBack { parent_ms, block_ms } => {
-                write!(f, "block time {block_ms} ms is before its parent's {parent_ms} ms")
+            Self::TimeWentBack {
+                parent_ms,
+                block_ms,
+            } => {
+                write!(
+                    f,
+                    "block time {block_ms} ms is before its parent's {parent_ms} ms"
+                )
             }
             Self::Exec(e) => write!(f, "{e}"),
             Self::StateRootMismatch { header, computed } => {
-                write!(f, "state root {header} in header, {computed} after re-execution")
+                write!(
+                    f,
+                    "state root {header} in header, {computed} after re-execution"
+                )
             }
             Self::State(e) => write!(f, "state witness: {e}"),
         }
@@ -105,8 +124,11 @@ impl Genesis {
             timestamp_ms: self.timestamp_ms,
             proposer: self.sequencer,
         };
-        let block =
-            Block { header, signature: SequencerSignature([0; 64]), transactions: Vec::new() };
+        let block = Block {
+            header,
+            signature: SequencerSignature([0; 64]),
+            transactions: Vec::new(),
+        };
         Ok((block, state))
     }
 }
@@ -175,7 +197,12 @@ pub fn build_block(
         timestamp_ms: template.timestamp_ms.max(parent.timestamp_ms),
         proposer: template.key.public_key(),
     };
-    Ok(BuiltBlock { block: header.seal(template.key, included), receipts, witness, rejected })
+    Ok(BuiltBlock {
+        block: header.seal(template.key, included),
+        receipts,
+        witness,
+        rejected,
+    })
 }
 
 /// Checks `block` against its `parent` header and applies it to `state` (the
@@ -188,7 +215,9 @@ pub fn validate_block<S: StateView>(
     sequencer: &SequencerPublicKey,
 ) -> Result<Vec<Receipt>, ChainError> {
     let header = &block.header;
-    block.verify_seal(&parent.chain_id, sequencer).map_err(ChainError::Block)?;
+    block
+        .verify_seal(&parent.chain_id, sequencer)
+        .map_err(ChainError::Block)?;
     let parent_hash = parent.hash();
     if header.height != parent.height + 1 || header.parent_hash != parent_hash {
         return Err(ChainError::NotChild {
@@ -204,11 +233,14 @@ pub fn validate_block<S: StateView>(
             block_ms: header.timestamp_ms,
         });
     }
-    let receipts =
-        apply_transactions(state, &parent.chain_id, &block.transactions).map_err(ChainError::Exec)?;
+    let receipts = apply_transactions(state, &parent.chain_id, &block.transactions)
+        .map_err(ChainError::Exec)?;
     let computed = state.state_root();
     if computed != header.state_root {
-        return Err(ChainError::StateRootMismatch { header: header.state_root, computed });
+        return Err(ChainError::StateRootMismatch {
+            header: header.state_root,
+            computed,
+        });
     }
     Ok(receipts)
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
-use starling_core::crypto::{SequencerKey, StarkPublicKey, StarkSecretKey};
+use starling_core::crypto::{SequencerKey, SequencerPublicKey, StarkPublicKey, StarkSecretKey};
 use starling_core::keystore::{self, KdfParams};
 
 /// Default directory for key files: `$STARLING_HOME/keys`, else `~/.starling/keys`.
@@ -18,7 +18,9 @@ pub fn default_keys_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("STARLING_HOME") {
         return PathBuf::from(home).join("keys");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| ".".into());
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ".".into());
     home.join(".starling").join("keys")
 }
 
@@ -53,7 +55,9 @@ pub fn password(password_file: Option<&Path>, confirm: bool) -> Result<String> {
 fn key_path(dir: &Path, name: &str) -> Result<PathBuf> {
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         bail!("key names are 1-64 letters, digits, '-' or '_'");
     }
@@ -73,15 +77,17 @@ pub fn account_keystore(key: &StarkSecretKey, password: &str, params: KdfParams)
 /// Writes a new file, refusing to overwrite, readable only by its owner.
 pub fn write_new(path: &Path, contents: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).with_context(|| {
-        format!("cannot create {} (a key of that name may already exist)", path.display())
+        format!(
+            "cannot create {} (a key of that name may already exist)",
+            path.display()
+        )
     })?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
@@ -97,6 +103,31 @@ pub fn new_key(dir: &Path, name: &str, password_file: Option<&Path>) -> Result<S
     let key = StarkSecretKey::from_entropy(&entropy());
     let pass = password(password_file, true)?;
     write_new(&path, &account_keystore(&key, &pass, KdfParams::STANDARD)?)?;
+    Ok(key.public_key())
+}
+
+/// `starling keys new --sequencer`: creates and stores a new Ed25519 block-signing
+/// key, in the same keystore format (the secret is the 32-byte seed).
+pub fn new_sequencer_key(
+    dir: &Path,
+    name: &str,
+    password_file: Option<&Path>,
+) -> Result<SequencerPublicKey> {
+    let path = key_path(dir, name)?;
+    if path.exists() {
+        bail!("a key named {name:?} already exists at {}", path.display());
+    }
+    let key = SequencerKey::from_seed(&entropy());
+    let pass = password(password_file, true)?;
+    let json = keystore::encrypt(
+        &key.seed(),
+        pass.as_bytes(),
+        &entropy(),
+        KdfParams::STANDARD,
+    );
+    let mut value: Value = serde_json::from_str(&json)?;
+    value["sequencer_public_key"] = Value::from(key.public_key().to_string());
+    write_new(&path, &serde_json::to_string_pretty(&value)?)?;
     Ok(key.public_key())
 }
 
@@ -166,20 +197,31 @@ pub struct KeyInfo {
 
 /// `starling keys list`: every `*.json` in the directory, checked to be a keystore.
 pub fn list_keys(dir: &Path) -> Result<Vec<KeyInfo>> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for entry in entries {
         let path = entry?.path();
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_string();
         let json = std::fs::read_to_string(&path).unwrap_or_default();
         let problem = keystore::peek(&json).err().map(|e| e.to_string());
-        let address = serde_json::from_str::<Value>(&json)
-            .ok()
-            .and_then(|v| v.get("address").and_then(Value::as_str).map(str::to_string));
-        out.push(KeyInfo { name, address, problem });
+        let value = serde_json::from_str::<Value>(&json).ok();
+        let field = |name: &str| value.as_ref()?.get(name)?.as_str().map(str::to_string);
+        let address = field("address")
+            .or_else(|| field("sequencer_public_key").map(|k| format!("{k} (sequencer)")));
+        out.push(KeyInfo {
+            name,
+            address,
+            problem,
+        });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -193,7 +235,10 @@ pub fn resolve(dir: &Path, name_or_path: &str) -> Result<PathBuf> {
     }
     let path = key_path(dir, name_or_path)?;
     if !path.is_file() {
-        bail!("no key named {name_or_path:?} in {} (see `starling keys list`)", dir.display());
+        bail!(
+            "no key named {name_or_path:?} in {} (see `starling keys list`)",
+            dir.display()
+        );
     }
     Ok(path)
 }
@@ -249,7 +294,10 @@ mod tests {
         let back = keystore::decrypt(&json, b"pw").unwrap();
         assert_eq!(back, key.to_bytes());
         let listed = list_keys(dir.path()).unwrap();
-        assert_eq!(listed[0].address.as_deref(), Some(key.public_key().address().to_string().as_str()));
+        assert_eq!(
+            listed[0].address.as_deref(),
+            Some(key.public_key().address().to_string().as_str())
+        );
         assert!(listed[0].problem.is_none());
     }
 }

@@ -43,6 +43,27 @@ enum Command {
     /// Sign and submit transactions.
     #[command(subcommand)]
     Tx(TxCommand),
+    /// Write a genesis file for `starling node`.
+    Genesis(GenesisArgs),
+}
+
+#[derive(Args)]
+struct GenesisArgs {
+    /// The chain's name (1-31 printable ASCII characters).
+    #[arg(long)]
+    chain_id: String,
+    /// Keystore of the sequencer key (from `starling keys new --sequencer`).
+    #[arg(long)]
+    sequencer_key: PathBuf,
+    /// Initial balances, ADDRESS=AMOUNT in base units; repeat for more accounts.
+    #[arg(long = "alloc", value_name = "ADDRESS=AMOUNT")]
+    allocations: Vec<String>,
+    /// Where to write the genesis JSON.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// File with the keystore password [default: $STARLING_PASSWORD, else a prompt].
+    #[arg(long)]
+    password_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -99,10 +120,13 @@ struct DevnetArgs {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Generate a new account key and store it encrypted.
+    /// Generate a new account key (or, with --sequencer, a block-signing key) and store it encrypted.
     New {
         /// Name of the key file (<name>.json in the keys directory).
         name: String,
+        /// Make an Ed25519 sequencer key instead of a Stark account key.
+        #[arg(long)]
+        sequencer: bool,
         #[command(flatten)]
         common: KeysArgs,
     },
@@ -166,8 +190,7 @@ fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -176,6 +199,7 @@ fn main() {
         Command::Devnet(args) => run_async(run_devnet(args)),
         Command::Keys(cmd) => run_keys(cmd),
         Command::Tx(cmd) => run_tx(cmd),
+        Command::Genesis(args) => write_genesis(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -184,7 +208,10 @@ fn main() {
 }
 
 fn run_async(future: impl std::future::Future<Output = Result<()>>) -> Result<()> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(future)
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
 }
 
 /// Serves the node over HTTP and, with a key, produces blocks; prints the page URL.
@@ -221,8 +248,14 @@ async fn run_node(args: NodeArgs) -> Result<()> {
         Some(path) => NodeConfig::load(path)?,
         None => NodeConfig::default(),
     };
-    let data_dir = args.data_dir.or(config.data_dir.clone()).context("--data-dir is required")?;
-    let genesis_path = args.genesis.or(config.genesis.clone()).context("--genesis is required")?;
+    let data_dir = args
+        .data_dir
+        .or(config.data_dir.clone())
+        .context("--data-dir is required")?;
+    let genesis_path = args
+        .genesis
+        .or(config.genesis.clone())
+        .context("--genesis is required")?;
     let genesis = load_genesis(&genesis_path)?;
     let password_file = args.password_file.or(config.password_file.clone());
     let key = match args.sequencer_key.or(config.sequencer_key.clone()) {
@@ -231,7 +264,11 @@ async fn run_node(args: NodeArgs) -> Result<()> {
     };
     if let Some(k) = &key {
         if k.public_key() != genesis.sequencer {
-            bail!("the sequencer key {} is not the genesis sequencer {}", k.public_key(), genesis.sequencer);
+            bail!(
+                "the sequencer key {} is not the genesis sequencer {}",
+                k.public_key(),
+                genesis.sequencer
+            );
         }
     }
     let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
@@ -239,7 +276,10 @@ async fn run_node(args: NodeArgs) -> Result<()> {
     let node = Node::new(chain, key.is_some());
     let mut http = args.http;
     http.web_dir = http.web_dir.or(config.web_dir.clone());
-    let port = http.http_port.or(config.http_addr.map(|a| a.port())).unwrap_or(8080);
+    let port = http
+        .http_port
+        .or(config.http_addr.map(|a| a.port()))
+        .unwrap_or(8080);
     if let Some(addr) = config.http_addr.filter(|_| http.http_port.is_none()) {
         http.http_host = addr.ip();
     }
@@ -263,41 +303,111 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     eprintln!("demo accounts (devnet only, never use these keys elsewhere):");
     for i in 0..accounts.min(4) {
         let k = devnet::demo_key(i);
-        eprintln!("  {}  private key 0x{}", k.public_key().address(), hex::encode(k.to_bytes()));
+        eprintln!(
+            "  {}  private key 0x{}",
+            k.public_key().address(),
+            hex::encode(k.to_bytes())
+        );
     }
     let chain = ChainState::open(&data_dir, genesis, Default::default())?;
     let node = Node::new(chain, true);
     tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
-    let limits = config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() };
+    let limits = config::BlockConfig {
+        interval_ms: args.block_time_ms,
+        ..Default::default()
+    };
     serve(node, args.http, 8080, Some((key, limits.limits()))).await
+}
+
+fn write_genesis(args: GenesisArgs) -> Result<()> {
+    let chain_id = ChainId::new(&args.chain_id).map_err(|e| anyhow::anyhow!("--chain-id: {e}"))?;
+    let key = keys::unlock_sequencer(&args.sequencer_key, args.password_file.as_deref())?;
+    let allocations = args
+        .allocations
+        .iter()
+        .map(|a| parse_allocation(a))
+        .collect::<Result<Vec<_>>>()?;
+    let genesis = Genesis {
+        chain_id,
+        sequencer: key.public_key(),
+        timestamp_ms: node::now_ms(),
+        allocations,
+    };
+    genesis
+        .state()
+        .map_err(|e| anyhow::anyhow!("the allocations are invalid: {e}"))?;
+    keys::write_new(&args.out, &serde_json::to_string_pretty(&genesis)?)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn parse_allocation(text: &str) -> Result<starling_core::chain::Allocation> {
+    let (address, amount) = text
+        .split_once('=')
+        .context("an allocation is ADDRESS=AMOUNT")?;
+    Ok(starling_core::chain::Allocation {
+        address: address
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{address}: {e}"))?,
+        balance: amount
+            .parse()
+            .with_context(|| format!("{amount} is not an amount"))?,
+    })
 }
 
 fn run_keys(cmd: KeysCommand) -> Result<()> {
     let dir = |c: &KeysArgs| c.keys_dir.clone().unwrap_or_else(keys::default_keys_dir);
     match cmd {
-        KeysCommand::New { name, common } => {
+        KeysCommand::New {
+            name,
+            sequencer: true,
+            common,
+        } => {
+            let key =
+                keys::new_sequencer_key(&dir(&common), &name, common.password_file.as_deref())?;
+            println!("sequencer public key {key}");
+        }
+        KeysCommand::New {
+            name,
+            sequencer: false,
+            common,
+        } => {
             let key = keys::new_key(&dir(&common), &name, common.password_file.as_deref())?;
             println!("address    {}\npublic key {key}", key.address());
         }
-        KeysCommand::Import { name, keystore, common } => {
+        KeysCommand::Import {
+            name,
+            keystore,
+            common,
+        } => {
             let source = match &keystore {
                 Some(path) => keys::ImportSource::Keystore(path),
                 None => keys::ImportSource::PrivateKeyStdin,
             };
-            let key = keys::import_key(&dir(&common), &name, source, common.password_file.as_deref())?;
+            let key = keys::import_key(
+                &dir(&common),
+                &name,
+                source,
+                common.password_file.as_deref(),
+            )?;
             println!("address    {}\npublic key {key}", key.address());
         }
         KeysCommand::List { common } => {
             let d = dir(&common);
             let listed = keys::list_keys(&d)?;
             if listed.is_empty() {
-                eprintln!("no keys in {} (create one with `starling keys new NAME`)", d.display());
+                eprintln!(
+                    "no keys in {} (create one with `starling keys new NAME`)",
+                    d.display()
+                );
             }
             for k in listed {
                 match (k.problem, k.address) {
                     (Some(p), _) => println!("{:<20} not a usable keystore: {p}", k.name),
                     (None, Some(a)) => println!("{:<20} {a}", k.name),
-                    (None, None) => println!("{:<20} (address shown once imported with starling)", k.name),
+                    (None, None) => {
+                        println!("{:<20} (address shown once imported with starling)", k.name)
+                    }
                 }
             }
         }
@@ -306,9 +416,21 @@ fn run_keys(cmd: KeysCommand) -> Result<()> {
 }
 
 fn run_tx(cmd: TxCommand) -> Result<()> {
-    let TxCommand::Transfer { from, to, amount, fee, nonce, rpc, wait, common } = cmd;
+    let TxCommand::Transfer {
+        from,
+        to,
+        amount,
+        fee,
+        nonce,
+        rpc,
+        wait,
+        common,
+    } = cmd;
     let dir = common.keys_dir.unwrap_or_else(keys::default_keys_dir);
-    let key = keys::unlock_account(&keys::resolve(&dir, &from)?, common.password_file.as_deref())?;
+    let key = keys::unlock_account(
+        &keys::resolve(&dir, &from)?,
+        common.password_file.as_deref(),
+    )?;
     let client = client::RpcClient::new(&rpc);
     let sender = key.public_key().address();
     let nonce = match nonce {
@@ -316,7 +438,13 @@ fn run_tx(cmd: TxCommand) -> Result<()> {
         None => client.nonce(&sender)?,
     };
     let chain_id = ChainId::new(&client.chain_id()?).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let body = TxBody { chain_id, sender_key: key.public_key(), nonce, fee, call: Call::Transfer { to, amount } };
+    let body = TxBody {
+        chain_id,
+        sender_key: key.public_key(),
+        nonce,
+        fee,
+        call: Call::Transfer { to, amount },
+    };
     let hash = client.submit(&body.sign(&key))?;
     println!("{hash}");
     if wait {

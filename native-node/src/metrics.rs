@@ -49,26 +49,67 @@ impl Metrics {
             block_build_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             registry: Registry::default(),
         };
-        registry.register("height", "Height of the newest committed block", m.height.clone());
-        registry.register("blocks_produced", "Blocks this node built and committed", m.blocks_produced.clone());
-        registry.register("transactions_included", "Transactions included in produced blocks", m.txs_included.clone());
-        registry.register("mempool_transactions", "Transactions waiting in the mempool", m.mempool_txs.clone());
-        registry.register("transactions_accepted", "Transactions accepted into the mempool", m.tx_accepted.clone());
-        registry.register("transactions_rejected", "Transactions refused, by reason", m.tx_rejected.clone());
-        registry.register("rpc_calls", "JSON-RPC calls, by method and outcome", m.rpc_calls.clone());
-        registry.register("block_build_seconds", "Time to build, sign and commit a block", m.block_build_seconds.clone());
+        registry.register(
+            "height",
+            "Height of the newest committed block",
+            m.height.clone(),
+        );
+        registry.register(
+            "blocks_produced",
+            "Blocks this node built and committed",
+            m.blocks_produced.clone(),
+        );
+        registry.register(
+            "transactions_included",
+            "Transactions included in produced blocks",
+            m.txs_included.clone(),
+        );
+        registry.register(
+            "mempool_transactions",
+            "Transactions waiting in the mempool",
+            m.mempool_txs.clone(),
+        );
+        registry.register(
+            "transactions_accepted",
+            "Transactions accepted into the mempool",
+            m.tx_accepted.clone(),
+        );
+        registry.register(
+            "transactions_rejected",
+            "Transactions refused, by reason",
+            m.tx_rejected.clone(),
+        );
+        registry.register(
+            "rpc_calls",
+            "JSON-RPC calls, by method and outcome",
+            m.rpc_calls.clone(),
+        );
+        registry.register(
+            "block_build_seconds",
+            "Time to build, sign and commit a block",
+            m.block_build_seconds.clone(),
+        );
         Self { registry, ..m }
     }
 
     pub fn tx_rejected(&self, reason: &'static str) {
-        self.tx_rejected.get_or_create(&ReasonLabels { reason }).inc();
+        self.tx_rejected
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
     }
 
     pub fn rpc_call(&self, method: &str, ok: bool) {
-        let known = KNOWN_METHOD_PREFIXES.iter().any(|p| method.starts_with(p)) && method.len() <= 64;
-        let method = if known { method.to_string() } else { "unknown".to_string() };
+        let known =
+            KNOWN_METHOD_PREFIXES.iter().any(|p| method.starts_with(p)) && method.len() <= 64;
+        let method = if known {
+            method.to_string()
+        } else {
+            "unknown".to_string()
+        };
         let outcome = if ok { "ok" } else { "error" };
-        self.rpc_calls.get_or_create(&MethodLabels { method, outcome }).inc();
+        self.rpc_calls
+            .get_or_create(&MethodLabels { method, outcome })
+            .inc();
     }
 
     /// The text exposition format.

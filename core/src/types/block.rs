@@ -41,8 +41,14 @@ pub struct Block {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlockError {
     BadSignature(SignatureError),
-    UnexpectedProposer { expected: SequencerPublicKey, found: SequencerPublicKey },
-    TxRootMismatch { header: Hash, computed: Hash },
+    UnexpectedProposer {
+        expected: SequencerPublicKey,
+        found: SequencerPublicKey,
+    },
+    TxRootMismatch {
+        header: Hash,
+        computed: Hash,
+    },
     WrongChain,
 }
 
@@ -54,7 +60,10 @@ impl core::fmt::Display for BlockError {
                 write!(f, "block proposed by {found}, expected {expected}")
             }
             Self::TxRootMismatch { header, computed } => {
-                write!(f, "transaction root {header} in header, {computed} computed")
+                write!(
+                    f,
+                    "transaction root {header} in header, {computed} computed"
+                )
             }
             Self::WrongChain => f.write_str("block is for another chain"),
         }
@@ -92,7 +101,11 @@ impl Header {
     /// Signs this header, producing a block with `transactions`.
     pub fn seal(self, key: &SequencerKey, transactions: Vec<Transaction>) -> Block {
         let signature = key.sign(&self.hash().0);
-        Block { header: self, signature, transactions }
+        Block {
+            header: self,
+            signature,
+            transactions,
+        }
     }
 }
 
@@ -117,10 +130,21 @@ impl Block {
                 found: self.header.proposer,
             });
         }
-        proposer.verify(&self.hash().0, &self.signature).map_err(BlockError::BadSignature)?;
-        let computed = tx_root(&self.transactions.iter().map(Transaction::hash).collect::<Vec<_>>());
+        proposer
+            .verify(&self.hash().0, &self.signature)
+            .map_err(BlockError::BadSignature)?;
+        let computed = tx_root(
+            &self
+                .transactions
+                .iter()
+                .map(Transaction::hash)
+                .collect::<Vec<_>>(),
+        );
         if computed != self.header.tx_root {
-            return Err(BlockError::TxRootMismatch { header: self.header.tx_root, computed });
+            return Err(BlockError::TxRootMismatch {
+                header: self.header.tx_root,
+                computed,
+            });
         }
         Ok(())
     }

@@ -2,8 +2,6 @@
 
 use core::fmt;
 
-
-
 /// Writes `bytes` as `0x`-prefixed lowercase hex.
 pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     f.write_str("0x")?;

@@ -52,7 +52,10 @@ impl TxBody {
     /// Signs the body with `key` (which should be the key named in `sender_key`).
     pub fn sign(self, key: &StarkSecretKey) -> Transaction {
         let signature = key.sign(&self.hash());
-        Transaction { body: self, signature }
+        Transaction {
+            body: self,
+            signature,
+        }
     }
 }
 
@@ -93,7 +96,10 @@ impl Encode for Call {
 impl Decode for Call {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
         match reader.u8()? {
-            0 => Ok(Call::Transfer { to: Address::decode_from(reader)?, amount: reader.u64()? }),
+            0 => Ok(Call::Transfer {
+                to: Address::decode_from(reader)?,
+                amount: reader.u64()?,
+            }),
             tag => Err(DecodeError::UnknownTag { field: "call", tag }),
         }
     }
@@ -130,7 +136,10 @@ impl Encode for Transaction {
 
 impl Decode for Transaction {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self { body: TxBody::decode_from(reader)?, signature: StarkSignature::decode_from(reader)? })
+        Ok(Self {
+            body: TxBody::decode_from(reader)?,
+            signature: StarkSignature::decode_from(reader)?,
+        })
     }
 }
 

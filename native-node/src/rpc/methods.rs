@@ -33,7 +33,9 @@ pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcE
             let (tx, _) = find_tx(&c, &hash_param(params, 0, "transaction_hash")?)?;
             Ok(tx_json(&tx))
         }
-        "starknet_getTransactionStatus" => tx_status(&chain(), &hash_param(params, 0, "transaction_hash")?),
+        "starknet_getTransactionStatus" => {
+            tx_status(&chain(), &hash_param(params, 0, "transaction_hash")?)
+        }
         "starling_status" => Ok(status(node, &chain())),
         "starling_getBlock" => raw_block(&chain(), params),
         "starling_getAccount" => {
@@ -56,7 +58,9 @@ fn hex_bytes(value: &Value, name: &str, max: usize) -> Result<Vec<u8>, RpcError>
         .ok_or_else(|| RpcError::invalid_params(format!("{name} must be a hex string")))?;
     let digits = s.strip_prefix("0x").unwrap_or(s);
     if digits.len() > max * 2 {
-        return Err(RpcError::invalid_params(format!("{name} is longer than {max} bytes")));
+        return Err(RpcError::invalid_params(format!(
+            "{name} is longer than {max} bytes"
+        )));
     }
     hex::decode(digits).map_err(|e| RpcError::invalid_params(format!("{name}: {e}")))
 }
@@ -71,7 +75,11 @@ fn address_param(params: &Value, index: usize, name: &str) -> Result<Address, Rp
 
 /// Resolves a Starknet block id: `"latest"`, `{"block_number": n}` or `{"block_hash": h}`.
 fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError> {
-    let bad = || RpcError::invalid_params("block_id must be \"latest\", {\"block_number\": n} or {\"block_hash\": h}");
+    let bad = || {
+        RpcError::invalid_params(
+            "block_id must be \"latest\", {\"block_number\": n} or {\"block_hash\": h}",
+        )
+    };
     match id {
         None => Ok(chain.head.height),
         Some(Value::String(s)) if s == "latest" || s == "pending" => Ok(chain.head.height),
@@ -84,7 +92,11 @@ fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError>
                 Ok(n)
             } else if let Some(h) = o.get("block_hash") {
                 let h: Hash = serde_json::from_value(h.clone()).map_err(|_| bad())?;
-                chain.store.height_of(&h).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
+                chain
+                    .store
+                    .height_of(&h)
+                    .map_err(RpcError::internal)?
+                    .ok_or_else(RpcError::block_not_found)
             } else {
                 Err(bad())
             }
@@ -97,12 +109,18 @@ fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError>
 fn require_latest(chain: &ChainState, id: Option<&Value>) -> Result<(), RpcError> {
     match block_height(chain, id)? {
         h if h == chain.head.height => Ok(()),
-        _ => Err(RpcError::invalid_params("only the latest state is kept; use block_id \"latest\"")),
+        _ => Err(RpcError::invalid_params(
+            "only the latest state is kept; use block_id \"latest\"",
+        )),
     }
 }
 
 fn load_block(chain: &ChainState, height: u64) -> Result<Block, RpcError> {
-    chain.store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
+    chain
+        .store
+        .block(height)
+        .map_err(RpcError::internal)?
+        .ok_or_else(RpcError::block_not_found)
 }
 
 fn block_json(chain: &ChainState, params: &Value, full: bool) -> Result<Value, RpcError> {
@@ -149,15 +167,23 @@ fn find_tx(chain: &ChainState, hash: &Hash) -> Result<(Transaction, Option<u64>)
     if let Some(loc) = chain.store.tx_location(hash).map_err(RpcError::internal)? {
         let block = load_block(chain, loc.height)?;
         let tx = block.transactions.get(loc.index as usize).cloned();
-        return tx.map(|t| (t, Some(loc.height))).ok_or_else(|| RpcError::internal("transaction index points past its block"));
+        return tx
+            .map(|t| (t, Some(loc.height)))
+            .ok_or_else(|| RpcError::internal("transaction index points past its block"));
     }
-    chain.mempool.get(hash).map(|t| (t.clone(), None)).ok_or_else(RpcError::tx_not_found)
+    chain
+        .mempool
+        .get(hash)
+        .map(|t| (t.clone(), None))
+        .ok_or_else(RpcError::tx_not_found)
 }
 
 fn tx_status(chain: &ChainState, hash: &Hash) -> Result<Value, RpcError> {
     let (_, height) = find_tx(chain, hash)?;
     Ok(match height {
-        Some(h) => json!({ "finality_status": "ACCEPTED_ON_L2", "execution_status": "SUCCEEDED", "block_number": h }),
+        Some(h) => {
+            json!({ "finality_status": "ACCEPTED_ON_L2", "execution_status": "SUCCEEDED", "block_number": h })
+        }
         None => json!({ "finality_status": "RECEIVED" }),
     })
 }
@@ -181,7 +207,11 @@ fn raw_block(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
     let height = required(params, 0, "height")?
         .as_u64()
         .ok_or_else(|| RpcError::invalid_params("height must be a non-negative integer"))?;
-    let block = chain.store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)?;
+    let block = chain
+        .store
+        .block(height)
+        .map_err(RpcError::internal)?
+        .ok_or_else(RpcError::block_not_found)?;
     let witness = chain.store.witness(height).map_err(RpcError::internal)?;
     Ok(json!({
         "height": height,
@@ -194,9 +224,15 @@ fn raw_block(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
 /// `starling_addTransaction [tx_hex]`: decodes, validates and admits a transaction,
 /// durably recording it before answering with its hash.
 fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
-    let bytes = hex_bytes(required(params, 0, "transaction")?, "transaction", Transaction::MAX_BYTES)?;
-    let tx = Transaction::decode_message(&bytes)
-        .map_err(|e| RpcError::new(55, "Account validation failed").with_data(format!("malformed transaction: {e}")))?;
+    let bytes = hex_bytes(
+        required(params, 0, "transaction")?,
+        "transaction",
+        Transaction::MAX_BYTES,
+    )?;
+    let tx = Transaction::decode_message(&bytes).map_err(|e| {
+        RpcError::new(55, "Account validation failed")
+            .with_data(format!("malformed transaction: {e}"))
+    })?;
     let hash = tx.hash();
     let size = tx.to_bytes().len();
     let result = node.chain.lock().expect("chain lock poisoned").submit(tx);
@@ -230,10 +266,20 @@ fn mempool_error(e: MempoolError) -> RpcError {
     let detail = e.to_string();
     let (code, message) = match e {
         MempoolError::Invalid(_) => (55, "Account validation failed"),
-        MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => (52, "Invalid transaction nonce"),
-        MempoolError::InsufficientBalance { .. } => (54, "Account balance is smaller than the transaction's maximal fee"),
-        MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => (53, "Max fee is smaller than the minimal transaction cost"),
-        MempoolError::AlreadyKnown(_) => (59, "A transaction with the same hash already exists in the mempool"),
+        MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => {
+            (52, "Invalid transaction nonce")
+        }
+        MempoolError::InsufficientBalance { .. } => (
+            54,
+            "Account balance is smaller than the transaction's maximal fee",
+        ),
+        MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => {
+            (53, "Max fee is smaller than the minimal transaction cost")
+        }
+        MempoolError::AlreadyKnown(_) => (
+            59,
+            "A transaction with the same hash already exists in the mempool",
+        ),
         _ => (-32005, "Mempool limit reached"),
     };
     RpcError::new(code, message).with_data(detail)

@@ -22,10 +22,22 @@ impl Daemon {
     /// Runs `starling devnet` on an ephemeral port in `data_dir` with `extra` flags,
     /// and waits for it to print its URL.
     pub fn devnet(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut args = vec![
+            "devnet",
+            "--http-port",
+            "0",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        Self::start(&args)
+    }
+
+    /// Runs the binary with `args` (which must make it serve HTTP) and waits for
+    /// the URL it prints.
+    pub fn start(args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
-            .args(["devnet", "--http-port", "0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -43,7 +55,10 @@ impl Daemon {
             .expect("the daemon prints its URL")
             .trim()
             .to_string();
-        assert!(url.starts_with("http://"), "first stdout line is the URL, got {url:?}");
+        assert!(
+            url.starts_with("http://"),
+            "first stdout line is the URL, got {url:?}"
+        );
         Self { child, url }
     }
 
@@ -74,12 +89,17 @@ impl Daemon {
     /// Calls a method that must succeed; returns its result.
     pub fn result(&self, method: &str, params: Value) -> Value {
         let response = self.call(method, params);
-        assert!(response.get("error").is_none(), "{method} failed: {response}");
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
         response["result"].clone()
     }
 
     pub fn height(&self) -> u64 {
-        self.result("starling_status", json!([]))["height"].as_u64().unwrap()
+        self.result("starling_status", json!([]))["height"]
+            .as_u64()
+            .unwrap()
     }
 
     /// Waits until `condition` holds, polling; panics after `secs` seconds.
