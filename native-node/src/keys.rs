@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use starling_core::crypto::{SequencerKey, SequencerPublicKey, StarkPublicKey, StarkSecretKey};
-use starling_core::keystore::{self, KdfParams};
+use starling_core::keystore::{self, DecryptLimits, KdfParams};
 
 /// Default directory for key files: `$STARLING_HOME/keys`, else `~/.starling/keys`.
 pub fn default_keys_dir() -> PathBuf {
@@ -152,8 +152,9 @@ pub fn import_key(
             let json = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let pass = password(password_file, false)?;
-            let secret = keystore::decrypt(&json, pass.as_bytes())
-                .with_context(|| format!("cannot unlock {}", file.display()))?;
+            let secret =
+                keystore::decrypt_with_limits(&json, pass.as_bytes(), &DecryptLimits::NATIVE)
+                    .with_context(|| format!("cannot unlock {}", file.display()))?;
             let key = StarkSecretKey::from_bytes(&secret)
                 .map_err(|e| anyhow::anyhow!("the keystore does not hold a Stark key: {e}"))?;
             let mut value: Value = serde_json::from_str(&json)?;
@@ -245,22 +246,49 @@ pub fn resolve(dir: &Path, name_or_path: &str) -> Result<PathBuf> {
 
 /// Unlocks an account key file.
 pub fn unlock_account(path: &Path, password_file: Option<&Path>) -> Result<StarkSecretKey> {
-    let secret = unlock(path, password_file)?;
-    StarkSecretKey::from_bytes(&secret)
-        .map_err(|e| anyhow::anyhow!("{} does not hold a Stark key: {e}", path.display()))
+    let (secret, json) = unlock(path, password_file)?;
+    let key = StarkSecretKey::from_bytes(&secret)
+        .map_err(|e| anyhow::anyhow!("{} does not hold a Stark key: {e}", path.display()))?;
+    check_recorded(path, &json, "public_key", &key.public_key().to_string())?;
+    Ok(key)
 }
 
 /// Unlocks a sequencer key file (an Ed25519 seed in the same keystore format).
 pub fn unlock_sequencer(path: &Path, password_file: Option<&Path>) -> Result<SequencerKey> {
-    Ok(SequencerKey::from_seed(&unlock(path, password_file)?))
+    let (secret, json) = unlock(path, password_file)?;
+    let key = SequencerKey::from_seed(&secret);
+    check_recorded(
+        path,
+        &json,
+        "sequencer_public_key",
+        &key.public_key().to_string(),
+    )?;
+    Ok(key)
 }
 
-fn unlock(path: &Path, password_file: Option<&Path>) -> Result<[u8; 32]> {
+/// Reads and decrypts a key file. Files from other tools may use a heavier scrypt
+/// cost than the browser allows (geth's standard n = 2^18), so the daemon accepts
+/// the native limits.
+fn unlock(path: &Path, password_file: Option<&Path>) -> Result<([u8; 32], String)> {
     let json = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read key file {}", path.display()))?;
     let pass = password(password_file, false)?;
-    keystore::decrypt(&json, pass.as_bytes())
-        .with_context(|| format!("cannot unlock {}", path.display()))
+    let secret = keystore::decrypt_with_limits(&json, pass.as_bytes(), &DecryptLimits::NATIVE)
+        .with_context(|| format!("cannot unlock {}", path.display()))?;
+    Ok((secret, json))
+}
+
+/// The v3 MAC does not cover the IV, so a file with an altered IV decrypts to a
+/// wrong secret without error; the public key recorded beside it catches that.
+fn check_recorded(path: &Path, json: &str, field: &str, derived: &str) -> Result<()> {
+    let value: Value = serde_json::from_str(json)?;
+    match value.get(field).and_then(Value::as_str) {
+        Some(recorded) if !recorded.eq_ignore_ascii_case(derived) => bail!(
+            "{} decrypts to a key that is not its recorded {field} (the file was altered)",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
