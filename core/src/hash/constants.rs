@@ -37,7 +37,8 @@ pub const PARTIAL_ROUNDS: usize = 14;
 
 /// The internal matrix diagonal `V[1..]` as shifts: `V[i] = 2^INTERNAL_DIAG_SHIFTS[i - 1]`.
 /// `V[0] = -2` is handled separately.
-pub const INTERNAL_DIAG_SHIFTS: [u32; WIDTH - 1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 13, 14, 15, 16];
+pub const INTERNAL_DIAG_SHIFTS: [u32; WIDTH - 1] =
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 13, 14, 15, 16];
 
 /// Converts a table row at compile time; every entry is checked to be below p.
 const fn row<const N: usize>(values: [u32; N]) -> [M31; N] {
@@ -79,9 +80,8 @@ pub const EXTERNAL_INITIAL: [[M31; WIDTH]; HALF_FULL_ROUNDS] = [
 
 /// Constants of the partial rounds, added to element 0 only.
 pub const INTERNAL: [M31; PARTIAL_ROUNDS] = row([
-        0x7f7ec4bf, 0x0421926f, 0x5198e669, 0x34db3148, 0x4368bafd, 0x66685c7f, 0x78d3249a,
-        0x60187881, 0x76dad67a, 0x0690b437, 0x1ea95311, 0x40e5369a, 0x38f103fc, 0x1d226a21,
-    
+    0x7f7ec4bf, 0x0421926f, 0x5198e669, 0x34db3148, 0x4368bafd, 0x66685c7f, 0x78d3249a, 0x60187881,
+    0x76dad67a, 0x0690b437, 0x1ea95311, 0x40e5369a, 0x38f103fc, 0x1d226a21,
 ]);
 
 /// Constants of the last four full rounds, one per state element.

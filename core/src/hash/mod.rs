@@ -13,7 +13,7 @@
 //! Chosen because stwo proves over Mersenne-31: the block proofs recompute every
 //! Merkle path with this exact function at a few hundred constraints per hash.
 //!
-//! A [`Hash`] holds eight field elements, each as four little-endian bytes.
+//! A [`Hash`](struct@Hash) holds eight field elements, each as four little-endian bytes.
 
 pub mod constants;
 #[cfg(test)]
@@ -108,7 +108,11 @@ impl Sponge {
         state[RATE + 2] = M31::new((length & 0xff_ffff) as u32);
         state[RATE + 3] = M31::new(((length >> 24) & 0xff_ffff) as u32);
         state[RATE + 4] = M31::new((length >> 48) as u32);
-        Self { state, position: 0, permuted: false }
+        Self {
+            state,
+            position: 0,
+            permuted: false,
+        }
     }
 
     const fn absorb(&mut self, element: M31) {
@@ -140,7 +144,10 @@ impl Sponge {
 pub fn hash_bytes(domain: Domain, bytes: &[u8]) -> Hash {
     let mut sponge = Sponge::new(domain, InputKind::Bytes, bytes.len() as u64);
     for chunk in bytes.chunks(BYTES_PER_ELEMENT) {
-        let packed = chunk.iter().rev().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+        let packed = chunk
+            .iter()
+            .rev()
+            .fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
         sponge.absorb(M31::new(packed));
     }
     sponge.finish()
@@ -192,7 +199,7 @@ pub const fn compress(left: &Hash, right: &Hash) -> Hash {
 /// The eight field elements of a digest.
 ///
 /// Every digest this module produces is canonical (each 4-byte limb below p), but
-/// a [`Hash`] can hold any 32 bytes. A limb ≥ p is *reduced* here, so this never
+/// a [`Hash`](struct@Hash) can hold any 32 bytes. A limb ≥ p is *reduced* here, so this never
 /// fails; where a second encoding of the same elements would matter (a value that
 /// is compared as bytes after being hashed as elements, such as an address in the
 /// state tree), check [`is_canonical`] first.
@@ -263,8 +270,10 @@ mod tests {
     fn domains_separate() {
         let tags: BTreeSet<u32> = ALL_DOMAINS.iter().map(|d| d.tag().value()).collect();
         assert_eq!(tags.len(), ALL_DOMAINS.len());
-        let digests: BTreeSet<Hash> =
-            ALL_DOMAINS.iter().map(|d| hash_bytes(*d, b"starling")).collect();
+        let digests: BTreeSet<Hash> = ALL_DOMAINS
+            .iter()
+            .map(|d| hash_bytes(*d, b"starling"))
+            .collect();
         assert_eq!(digests.len(), ALL_DOMAINS.len());
     }
 
@@ -278,12 +287,18 @@ mod tests {
         assert_ne!(hash_bytes(d, b"abc"), hash_bytes(d, b"abc\0"));
         let mut seen = BTreeSet::new();
         for len in 0..=60 {
-            assert!(seen.insert(hash_bytes(d, &alloc::vec![0u8; len])), "zeros of length {len}");
+            assert!(
+                seen.insert(hash_bytes(d, &alloc::vec![0u8; len])),
+                "zeros of length {len}"
+            );
         }
         let mut seen = BTreeSet::new();
         for len in 0..=20 {
             let zeros = alloc::vec![M31::ZERO; len];
-            assert!(seen.insert(hash_elements(d, &zeros)), "zero elements, length {len}");
+            assert!(
+                seen.insert(hash_elements(d, &zeros)),
+                "zero elements, length {len}"
+            );
         }
     }
 
@@ -314,16 +329,20 @@ mod tests {
     #[test]
     fn fixed_vectors() {
         let cases: [(Hash, &str); 4] = [
-            (hash_bytes(Domain::Transaction, b""), 
+            (
+                hash_bytes(Domain::Transaction, b""),
                 "0x00a22d1bf77c613ee3c7430e2582ec43b5b19e6af0711a60b0494409ff42c531",
             ),
-            (hash_bytes(Domain::Transaction, b"starling"), 
+            (
+                hash_bytes(Domain::Transaction, b"starling"),
                 "0x72c5ba4bf1efd256ea1aee4bd97e4e6592253779a4377d6324ef871a0a70de5d",
             ),
-            (hash_elements(Domain::Leaf, &[M31::new(1), M31::new(2), M31::new(3)]), 
+            (
+                hash_elements(Domain::Leaf, &[M31::new(1), M31::new(2), M31::new(3)]),
                 "0x499bd622209bd80a8838e3184dcb1a1d61601a1ea38ba61b1e0f2712a8a6af7f",
             ),
-            (compress(&Hash::ZERO, &Hash::ZERO), 
+            (
+                compress(&Hash::ZERO, &Hash::ZERO),
                 "0x9932197cf7cbf41b7b2ba5458287c6724f0ede0bc0a91c5cb3c5b7711c139578",
             ),
         ];
@@ -346,7 +365,10 @@ mod tests {
         state[RATE + 2] = M31::new(3);
         permute(&mut state);
         let expected: [M31; DIGEST_ELEMENTS] = core::array::from_fn(|i| state[i]);
-        assert_eq!(hash_elements(Domain::Leaf, &input), elements_to_hash(&expected));
+        assert_eq!(
+            hash_elements(Domain::Leaf, &input),
+            elements_to_hash(&expected)
+        );
 
         // Bytes: "abcd" packs to [0x636261, 0x64], length 4.
         let mut state = [M31::ZERO; WIDTH];
@@ -357,7 +379,10 @@ mod tests {
         state[RATE + 2] = M31::new(4);
         permute(&mut state);
         let expected: [M31; DIGEST_ELEMENTS] = core::array::from_fn(|i| state[i]);
-        assert_eq!(hash_bytes(Domain::Header, b"abcd"), elements_to_hash(&expected));
+        assert_eq!(
+            hash_bytes(Domain::Header, b"abcd"),
+            elements_to_hash(&expected)
+        );
 
         // Compression: permute(left ‖ right), first half plus left.
         let left = hash_bytes(Domain::Leaf, b"l");

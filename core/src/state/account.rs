@@ -52,7 +52,11 @@ impl Decode for Account {
                 reason: "a limb is not below 2^31 - 1",
             });
         }
-        Ok(Self { balance, nonce, staking })
+        Ok(Self {
+            balance,
+            nonce,
+            staking,
+        })
     }
 }
 
@@ -73,7 +77,7 @@ fn u64_limbs(value: u64) -> [M31; 4] {
 ///
 /// The leaf commits to the whole address, not just its path, so a proof can tell
 /// which address occupies a path. Callers store only canonical addresses and
-/// commitments ([`check_canonical`]): a limb ≥ p would hash like a smaller value.
+/// commitments: a limb ≥ p would hash like a smaller value.
 pub fn leaf_digest(address: &Address, account: &Account) -> Hash {
     if account.is_empty() {
         return EMPTY_LEAF;
@@ -108,7 +112,11 @@ mod tests {
     use super::*;
 
     fn sample() -> Account {
-        Account { balance: 0x0123_4567_89ab_cdef, nonce: 7, staking: Hash([3; 32]) }
+        Account {
+            balance: 0x0123_4567_89ab_cdef,
+            nonce: 7,
+            staking: Hash([3; 32]),
+        }
     }
 
     /// Proves the encoding round-trips and has the documented length.
@@ -164,7 +172,11 @@ mod tests {
         other_address.0[31] = 2;
         assert_ne!(leaf_digest(&other_address, &sample()), base);
         // Balance and nonce are separate fields, not one 128-bit number.
-        let swapped = Account { balance: 7, nonce: 0x0123_4567_89ab_cdef, ..sample() };
+        let swapped = Account {
+            balance: 7,
+            nonce: 0x0123_4567_89ab_cdef,
+            ..sample()
+        };
         assert_ne!(leaf_digest(&address, &swapped), base);
     }
 

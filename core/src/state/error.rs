@@ -14,7 +14,10 @@ pub enum StateError {
     /// A partial state was asked about an address its witness does not cover.
     MissingWitness(Address),
     /// A Merkle proof for `address` does not prove anything about the given root.
-    InvalidProof { address: Address, reason: &'static str },
+    InvalidProof {
+        address: Address,
+        reason: &'static str,
+    },
     /// Two proofs of one witness disagree about a node or a leaf.
     InconsistentWitness(Address),
     /// The address has a 4-byte limb ≥ 2^31 - 1, so it is not a Poseidon2 digest
@@ -39,10 +42,16 @@ impl fmt::Display for StateError {
                 write!(f, "invalid state proof for {address}: {reason}")
             }
             Self::InconsistentWitness(address) => {
-                write!(f, "the witness for {address} contradicts another proof of the same witness")
+                write!(
+                    f,
+                    "the witness for {address} contradicts another proof of the same witness"
+                )
             }
             Self::NonCanonicalAddress(address) => {
-                write!(f, "address {address} is not a canonical digest (a limb is ≥ 2^31 - 1)")
+                write!(
+                    f,
+                    "address {address} is not a canonical digest (a limb is ≥ 2^31 - 1)"
+                )
             }
             Self::NonCanonicalStaking(address) => write!(
                 f,
@@ -66,8 +75,15 @@ mod tests {
     fn display_names_addresses() {
         let a = Address([1; 32]);
         let b = Address([2; 32]);
-        let text = StateError::PathCollision { address: a, occupant: b }.to_string();
-        assert!(text.contains(&a.to_string()) && text.contains(&b.to_string()), "{text}");
+        let text = StateError::PathCollision {
+            address: a,
+            occupant: b,
+        }
+        .to_string();
+        assert!(
+            text.contains(&a.to_string()) && text.contains(&b.to_string()),
+            "{text}"
+        );
         let text = StateError::MissingWitness(a).to_string();
         assert_eq!(text, alloc::format!("no witness for account {a}"));
     }

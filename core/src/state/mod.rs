@@ -26,7 +26,7 @@ mod witness;
 
 pub use account::{Account, leaf_digest};
 pub use error::StateError;
-pub use node::{EMPTY_LEAF, EMPTY_SUBTREES, NodeId, TREE_DEPTH, path_of};
+pub use node::{EMPTY_LEAF, EMPTY_SUBTREES, TREE_DEPTH, path_of};
 pub use partial::PartialState;
 pub use proof::MerkleProof;
 pub use tree::StateTree;

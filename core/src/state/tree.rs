@@ -2,7 +2,7 @@
 //!
 //! Storage is proportional to the number of accounts, not to the depth. Accounts
 //! sit in one ordered map by path. Node digests are kept only for nodes whose
-//! *parent* has at least two accounts below it: about two per account. A node not
+//! *parent* has at least two accounts below it: about 2.5 per account. A node not
 //! kept has either nothing below it (its digest is a known empty-subtree constant)
 //! or a single account below it with nothing else (its digest is that account's
 //! leaf hashed up with empty siblings). Keeping every non-empty node instead would
@@ -14,14 +14,11 @@
 
 use alloc::collections::BTreeMap;
 use alloc::collections::BTreeSet;
-use alloc::vec::Vec;
 
 use crate::types::{Address, Hash};
 
 use super::account::{Account, check_canonical, leaf_digest};
-use super::node::{
-    EMPTY_SUBTREES, NodeId, TREE_DEPTH, lone_leaf_digest, parent_digest, path_of,
-};
+use super::node::{EMPTY_SUBTREES, NodeId, TREE_DEPTH, lone_leaf_digest, parent_digest, path_of};
 use super::proof::MerkleProof;
 use super::witness::Witness;
 use super::{StateError, StateView};
@@ -45,7 +42,11 @@ impl Default for StateTree {
 impl StateTree {
     /// The empty state.
     pub fn new() -> Self {
-        Self { leaves: BTreeMap::new(), nodes: BTreeMap::new(), root: EMPTY_SUBTREES[0] }
+        Self {
+            leaves: BTreeMap::new(),
+            nodes: BTreeMap::new(),
+            root: EMPTY_SUBTREES[0],
+        }
     }
 
     /// The account at `address`; the empty account if there is none.
@@ -63,14 +64,17 @@ impl StateTree {
     /// is not a canonical digest.
     pub fn set(&mut self, address: Address, account: Account) -> Result<(), StateError> {
         let path = path_of(&address);
-        if let Some((occupant, _)) = self.leaves.get(&path) {
-            if *occupant != address {
-                if account.is_empty() {
-                    // `address` holds nothing already; nothing to remove.
-                    return Ok(());
-                }
-                return Err(StateError::PathCollision { address, occupant: *occupant });
+        if let Some((occupant, _)) = self.leaves.get(&path)
+            && *occupant != address
+        {
+            if account.is_empty() {
+                // `address` holds nothing already; nothing to remove.
+                return Ok(());
             }
+            return Err(StateError::PathCollision {
+                address,
+                occupant: *occupant,
+            });
         }
         check_canonical(&address, &account)?;
         let changed = if account.is_empty() {
@@ -131,9 +135,17 @@ impl StateTree {
     /// lookups: only the top ~log2(accounts) levels need the maps.
     fn neighbour_reach(&self, path: u64) -> Option<u32> {
         let before = self.leaves.range(..path).next_back().map(|(p, _)| *p);
-        let after = self.leaves.range(path.saturating_add(1)..).next().map(|(p, _)| *p);
+        let after = self
+            .leaves
+            .range(path.saturating_add(1)..)
+            .next()
+            .map(|(p, _)| *p);
         let after = after.filter(|p| *p != path);
-        [before, after].into_iter().flatten().map(|other| (other ^ path).leading_zeros()).max()
+        [before, after]
+            .into_iter()
+            .flatten()
+            .map(|other| (other ^ path).leading_zeros())
+            .max()
     }
 
     /// How many accounts are under `sibling` (a sibling of a node on `path`),
@@ -237,6 +249,7 @@ impl StateView for StateTree {
 #[cfg(test)]
 pub(super) mod tests {
     use alloc::string::ToString;
+    use alloc::vec::Vec;
 
     use proptest::prelude::*;
 
@@ -251,7 +264,11 @@ pub(super) mod tests {
         let e2 = (((path & 3) as u32) << 29) | (tail & 0x0fff_ffff);
         let elements = [e0, e1, e2, tail % 1000, 5, 6, 7, 8].map(M31::new);
         let address = Address(elements_to_hash(&elements).0);
-        assert_eq!(path_of(&address), path, "path {path:#x} is not reachable by a canonical address");
+        assert_eq!(
+            path_of(&address),
+            path,
+            "path {path:#x} is not reachable by a canonical address"
+        );
         address
     }
 
@@ -259,7 +276,11 @@ pub(super) mod tests {
     pub(crate) const MAX_PATH: u64 = (0x7fff_fffe << 33) | (0x7fff_fffe << 2) | 3;
 
     pub(crate) fn account(balance: u64) -> Account {
-        Account { balance, nonce: balance % 7, staking: Hash::ZERO }
+        Account {
+            balance,
+            nonce: balance % 7,
+            staking: Hash::ZERO,
+        }
     }
 
     /// The root computed the slow, obvious way: hash every level of the full
@@ -273,10 +294,15 @@ pub(super) mod tests {
         for depth in (1..=TREE_DEPTH).rev() {
             let mut parents = BTreeMap::new();
             for (&prefix, digest) in &level {
-                let node = NodeId { depth: depth as u8, prefix };
+                let node = NodeId {
+                    depth: depth as u8,
+                    prefix,
+                };
                 let sibling = node.sibling();
-                let sibling_digest =
-                    level.get(&sibling.prefix).copied().unwrap_or(EMPTY_SUBTREES[depth]);
+                let sibling_digest = level
+                    .get(&sibling.prefix)
+                    .copied()
+                    .unwrap_or(EMPTY_SUBTREES[depth]);
                 parents.insert(prefix >> 1, parent_digest(node, digest, &sibling_digest));
             }
             level = parents;
@@ -300,15 +326,27 @@ pub(super) mod tests {
         let entries = [
             (
                 "0x0000000800000000010000000100000005000000060000000700000008000000",
-                Account { balance: 100, nonce: 2, staking: Hash::ZERO },
+                Account {
+                    balance: 100,
+                    nonce: 2,
+                    staking: Hash::ZERO,
+                },
             ),
             (
                 "0x0000001000000000020000000200000005000000060000000700000008000000",
-                Account { balance: 250, nonce: 5, staking: Hash([3; 32]) },
+                Account {
+                    balance: 250,
+                    nonce: 5,
+                    staking: Hash([3; 32]),
+                },
             ),
             (
                 "0x0000001800000000030000000300000005000000060000000700000008000000",
-                Account { balance: u64::MAX, nonce: 1, staking: Hash::ZERO },
+                Account {
+                    balance: u64::MAX,
+                    nonce: 1,
+                    staking: Hash::ZERO,
+                },
             ),
         ];
         let mut tree = StateTree::new();
@@ -326,8 +364,9 @@ pub(super) mod tests {
     #[test]
     fn insert_then_remove_restores_empty_root() {
         let mut tree = StateTree::new();
-        let addresses: Vec<Address> =
-            (0..50u64).map(|i| address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0)).collect();
+        let addresses: Vec<Address> = (0..50u64)
+            .map(|i| address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0))
+            .collect();
         for (i, a) in addresses.iter().enumerate() {
             tree.set(*a, account(i as u64 + 1)).unwrap();
         }
@@ -369,7 +408,10 @@ pub(super) mod tests {
         let root = tree.root();
         assert_eq!(
             tree.set(second, account(3)),
-            Err(StateError::PathCollision { address: second, occupant: first })
+            Err(StateError::PathCollision {
+                address: second,
+                occupant: first
+            })
         );
         assert_eq!(tree.root(), root);
         assert_eq!(tree.get(&second), Account::default());
@@ -383,7 +425,10 @@ pub(super) mod tests {
     fn non_canonical_address_is_refused() {
         let mut tree = StateTree::new();
         let bad = Address([0xff; 32]);
-        assert_eq!(tree.set(bad, account(1)), Err(StateError::NonCanonicalAddress(bad)));
+        assert_eq!(
+            tree.set(bad, account(1)),
+            Err(StateError::NonCanonicalAddress(bad))
+        );
         assert_eq!(tree.get(&bad), Account::default());
     }
 
@@ -391,7 +436,17 @@ pub(super) mod tests {
     /// siblings that differ only in the last path bit and long shared prefixes.
     #[test]
     fn incremental_root_matches_naive() {
-        let paths = [0u64, 1, 2, 3, MAX_PATH, MAX_PATH - 1, 1 << 63, (1 << 63) | 1, 0x8000_0000];
+        let paths = [
+            0u64,
+            1,
+            2,
+            3,
+            MAX_PATH,
+            MAX_PATH - 1,
+            1 << 63,
+            (1 << 63) | 1,
+            0x8000_0000,
+        ];
         let mut tree = StateTree::new();
         let mut all = Vec::new();
         for (i, path) in paths.into_iter().enumerate() {
@@ -402,7 +457,12 @@ pub(super) mod tests {
         }
         while let Some((address, _)) = all.pop() {
             tree.set(address, Account::default()).unwrap();
-            assert_eq!(tree.root(), naive_root(&all), "after removal, {} left", all.len());
+            assert_eq!(
+                tree.root(),
+                naive_root(&all),
+                "after removal, {} left",
+                all.len()
+            );
         }
     }
 
@@ -413,9 +473,17 @@ pub(super) mod tests {
         let mut tree = StateTree::new();
         let n = 2000u64;
         for i in 0..n {
-            tree.set(address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0), account(1)).unwrap();
+            tree.set(
+                address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0),
+                account(1),
+            )
+            .unwrap();
         }
-        assert!(tree.stored_nodes() <= 3 * n as usize, "{} nodes", tree.stored_nodes());
+        assert!(
+            tree.stored_nodes() <= 3 * n as usize,
+            "{} nodes",
+            tree.stored_nodes()
+        );
     }
 
     fn operations() -> impl Strategy<Value = Vec<(u64, u32, u64)>> {

@@ -78,8 +78,7 @@ impl Message for Witness {
     /// Room for the largest witness the count limit allows, every proof at its
     /// largest, so every witness a valid block can need is encodable. Typical
     /// proofs are about a third of the largest (most deep siblings are empty).
-    const MAX_BYTES: usize =
-        1 + 4 + MAX_WITNESS_PROOFS * (32 + MerkleProof::MAX_ENCODED_LEN);
+    const MAX_BYTES: usize = 1 + 4 + MAX_WITNESS_PROOFS * (32 + MerkleProof::MAX_ENCODED_LEN);
 }
 
 #[cfg(test)]
@@ -100,7 +99,10 @@ mod tests {
         let bytes = witness.encode_message();
         assert!(bytes.len() <= Witness::MAX_BYTES);
         assert_eq!(Witness::decode_message(&bytes), Ok(witness));
-        assert_eq!(Witness::decode_message(&Witness::default().encode_message()), Ok(Witness::default()));
+        assert_eq!(
+            Witness::decode_message(&Witness::default().encode_message()),
+            Ok(Witness::default())
+        );
     }
 
     /// Proves a forged proof count is refused before anything is allocated.
@@ -108,9 +110,15 @@ mod tests {
     fn forged_count_is_refused() {
         let mut bytes = alloc::vec![crate::encoding::WIRE_VERSION];
         put_length(&mut bytes, MAX_WITNESS_PROOFS + 1);
-        assert!(matches!(Witness::decode_message(&bytes), Err(DecodeError::TooLong { .. })));
+        assert!(matches!(
+            Witness::decode_message(&bytes),
+            Err(DecodeError::TooLong { .. })
+        ));
         let mut bytes = alloc::vec![crate::encoding::WIRE_VERSION];
         put_length(&mut bytes, 1000);
-        assert!(matches!(Witness::decode_message(&bytes), Err(DecodeError::UnexpectedEnd { .. })));
+        assert!(matches!(
+            Witness::decode_message(&bytes),
+            Err(DecodeError::UnexpectedEnd { .. })
+        ));
     }
 }
