@@ -262,14 +262,12 @@ async fn run_node(args: NodeArgs) -> Result<()> {
         Some(path) => Some(keys::unlock_sequencer(&path, password_file.as_deref())?),
         None => None,
     };
-    if let Some(k) = &key {
-        if k.public_key() != genesis.sequencer {
-            bail!(
-                "the sequencer key {} is not the genesis sequencer {}",
-                k.public_key(),
-                genesis.sequencer
-            );
-        }
+    if let Some(k) = key.as_ref().filter(|k| k.public_key() != genesis.sequencer) {
+        bail!(
+            "the sequencer key {} is not the genesis sequencer {}",
+            k.public_key(),
+            genesis.sequencer
+        );
     }
     let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
     tracing::info!(height = chain.head.height, root = %chain.head.state_root, "opened the chain");

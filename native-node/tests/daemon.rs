@@ -243,7 +243,7 @@ fn kill_9_loses_no_reported_block_and_restart_resumes() {
         d.height() >= 5
             && d.result("starknet_getBlockWithTxHashes", json!(["latest"]))["transactions"]
                 .as_array()
-                .map_or(false, |t| !t.is_empty())
+                .is_some_and(|t| !t.is_empty())
     });
     // Acknowledged transfers from our own client, then every block the node
     // reports; then kill it without warning while transfers are still arriving.

@@ -8,7 +8,9 @@
 // 2. Verification is real: when one `starling_getBlock` response is tampered with
 //    in transit (one byte of the sequencer's signature flipped), the page shows
 //    that block as rejected with the reason, and the next block still verifies.
-// 3. When the node goes away, the page says so instead of freezing silently.
+// 3. The JS package built into pkg/ (the same verifier, for plain JavaScript)
+//    accepts the daemon's blocks in Node and throws the reason for a forged one.
+// 4. When the node goes away, the page says so instead of freezing silently.
 //
 // Inputs (set by `cargo xtask test`/`browser-test`): STARLING_BIN (the daemon),
 // STARLING_WEB_DIR (the built site), CHROMIUM (default /usr/bin/chromium).
@@ -17,11 +19,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -254,6 +256,48 @@ test("a block whose signature was tampered with in transit is shown as rejected"
       if (h !== target && h !== 0) assert.equal(verdict, "verified", `block ${h}`);
     }
   });
+});
+
+/** One JSON-RPC call to the daemon from Node. */
+async function rpc(method, params) {
+  const response = await fetch(new URL("rpc", daemon.url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${method}: ${body.error.code} ${body.error.message}`);
+  return body.result;
+}
+
+test("the pkg/ JS package verifies the daemon's blocks in Node", { timeout: 60_000 }, async () => {
+  const pkg = path.join(repo, "pkg");
+  const { default: init, ChainVerifier, checkGenesis } = await import(
+    pathToFileURL(path.join(pkg, "starling_wasm.js")).href
+  );
+  await init({ module_or_path: await readFile(path.join(pkg, "starling_wasm_bg.wasm")) });
+
+  let status = await rpc("starling_status", []);
+  while (status.height < 3) {
+    await new Promise((r) => setTimeout(r, 500));
+    status = await rpc("starling_status", []);
+  }
+  const verifier = new ChainVerifier(status.chain_id, status.sequencer);
+  let parent = await rpc("starling_getBlock", [0]);
+  assert.equal(checkGenesis(parent.block, status.genesis_hash).hash, status.genesis_hash);
+  for (let height = 1; height <= 3; height++) {
+    const block = await rpc("starling_getBlock", [height]);
+    const summary = verifier.verifyBlock(block.block, parent.block, block.witness);
+    assert.equal(summary.height, height);
+    assert.equal(summary.hash, block.hash, "the hash computed in wasm matches the node's");
+    if (height === 3) {
+      assert.throws(
+        () => verifier.verifyBlock(flipSignatureByte(block.block), parent.block, block.witness),
+        /signature/,
+      );
+    }
+    parent = block;
+  }
 });
 
 test("the page reports a lost connection when the node stops", { timeout: 60_000 }, async () => {
