@@ -24,23 +24,41 @@ fn describe(cmd: &Command) -> String {
 fn shell_word(word: &OsStr) -> String {
     let word = word.to_string_lossy();
     let plain = !word.is_empty()
-        && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c));
-    if plain { word.into_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c));
+    if plain {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// Runs `cmd` with inherited stdio after echoing it; an error names the command.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let line = describe(cmd);
     println!("    $ {line}");
-    let status = cmd.status().map_err(|e| format!("could not start `{line}`: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{line}` failed ({status})")) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{line}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{line}` failed ({status})"))
+    }
 }
 
 /// Runs `cmd` without echoing and returns its stdout when it exits successfully;
 /// `None` when it cannot start or fails. For probes such as `tool --version`.
 pub fn probe(cmd: &mut Command) -> Option<String> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Finds `name` on `PATH`, then in cargo's bin directory (where `cargo install`
@@ -62,7 +80,9 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
 
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 /// Copies the regular files and directories under `from` into `to`, replacing files
@@ -83,4 +103,38 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Echoed command lines must paste back into a shell unchanged.
+    #[test]
+    fn echoed_commands_quote_what_a_shell_would_split() {
+        let mut cmd = Command::new("wasm-opt");
+        cmd.args(["-O2", "a b.wasm", "it's", ""]);
+        assert_eq!(describe(&cmd), r#"wasm-opt -O2 'a b.wasm' 'it'\''s' ''"#);
+    }
+
+    #[test]
+    fn copy_dir_copies_nested_files_and_replaces_old_ones() {
+        let root = std::env::temp_dir().join(format!("xtask-copy-{}", std::process::id()));
+        let (from, to) = (root.join("from"), root.join("to"));
+        std::fs::create_dir_all(from.join("sub")).unwrap();
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::write(from.join("index.html"), "new").unwrap();
+        std::fs::write(from.join("sub").join("x.css"), "css").unwrap();
+        std::fs::write(to.join("index.html"), "old").unwrap();
+        copy_dir(&from, &to).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(to.join("index.html")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(to.join("sub").join("x.css")).unwrap(),
+            "css"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -19,15 +19,13 @@ pub fn run(paths: &Paths, mut args: Vec<String>) -> Result<(), String> {
         "starling-node",
     ]))?;
 
-    let mut devnet = vec!["devnet".to_owned(), "--web-dir".to_owned(), site.display().to_string()];
+    let mut devnet = vec![
+        "devnet".to_owned(),
+        "--web-dir".to_owned(),
+        site.display().to_string(),
+    ];
     if !has_flag(&args, "--http-port") {
         devnet.extend(["--http-port".to_owned(), "8080".to_owned()]);
-    }
-    if !has_flag(&args, "--data-dir") {
-        // A fresh chain per demo: an old data dir may hold a chain from an older,
-        // incompatible build.
-        let dir = std::env::temp_dir().join(format!("starling-demo-{}", std::process::id()));
-        devnet.extend(["--data-dir".to_owned(), dir.display().to_string()]);
     }
     devnet.extend(args);
 
@@ -40,5 +38,28 @@ pub fn run(paths: &Paths, mut args: Vec<String>) -> Result<(), String> {
 
 /// Whether `flag` was given, as `--flag value` or `--flag=value`.
 fn has_flag(args: &[String], flag: &str) -> bool {
-    args.iter().any(|a| a == flag || a.strip_prefix(flag).is_some_and(|rest| rest.starts_with('=')))
+    args.iter().any(|a| {
+        a == flag
+            || a.strip_prefix(flag)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_flag;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The demo adds its defaults only for flags the user did not give, in either
+    /// of clap's spellings, so a user's `--http-port=9000` is never overridden.
+    #[test]
+    fn user_flags_are_recognised_in_both_spellings() {
+        assert!(has_flag(&args(&["--http-port", "9000"]), "--http-port"));
+        assert!(has_flag(&args(&["--http-port=9000"]), "--http-port"));
+        assert!(!has_flag(&args(&["--http-portx=1"]), "--http-port"));
+        assert!(!has_flag(&args(&["--data-dir", "d"]), "--http-port"));
+    }
 }

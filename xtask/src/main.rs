@@ -35,9 +35,10 @@ COMMANDS:
                     to wasm32, bound by wasm-bindgen, optimised by wasm-opt, plus www/*.
                     Also writes the starling-wasm JS package into pkg/.
     demo [ARGS..]   setup + build-web + release build of the daemon, then run
-                    `starling devnet --web-dir <site> ARGS..`. Unless given in ARGS it
-                    adds `--http-port 8080` and a fresh `--data-dir` under the system
-                    temp dir. The daemon prints the page URL; stop it with Ctrl-C.
+                    `starling devnet --web-dir <site> ARGS..` (`--http-port 8080` unless
+                    ARGS set it; without `--data-dir` the devnet starts a fresh chain
+                    in a temporary directory). The daemon prints the page URL; stop
+                    it with Ctrl-C. Example: cargo xtask demo -- --http-port 9000
     test            Everything CI checks, in order: setup, rustfmt, clippy (native
                     and wasm32), the no_std wasm32 build of starling-core, cargo test,
                     build-web, the daemon build and the browser end-to-end tests.
@@ -67,6 +68,10 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "setup" => no_args(&command, &rest).and_then(|()| setup::run(&paths)),
         "build-web" => no_args(&command, &rest).and_then(|()| web::build(&paths).map(|_| ())),
+        "demo" if rest.first().is_some_and(|a| a == "-h" || a == "--help") => {
+            print!("{HELP}");
+            Ok(())
+        }
         "demo" => demo::run(&paths, rest),
         "test" => no_args(&command, &rest).and_then(|()| test::run(&paths, test::Suite::All)),
         "browser-test" => {
@@ -76,12 +81,16 @@ fn main() -> ExitCode {
             print!("{HELP}");
             Ok(())
         }
-        other => Err(format!("unknown command `{other}`; see `cargo xtask --help`")),
+        other => Err(format!(
+            "unknown command `{other}`; see `cargo xtask --help`"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("xtask {command}: error: {message}");
+            if !message.is_empty() {
+                eprintln!("xtask {command}: error: {message}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -95,8 +104,8 @@ fn no_args(command: &str, rest: &[String]) -> Result<(), String> {
             print!("{HELP}");
             std::process::exit(0)
         }
-        Some(a) => {
-            Err(format!("`{command}` takes no arguments (got `{a}`); see `cargo xtask --help`"))
-        }
+        Some(a) => Err(format!(
+            "`{command}` takes no arguments (got `{a}`); see `cargo xtask --help`"
+        )),
     }
 }

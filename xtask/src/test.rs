@@ -83,7 +83,9 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
     for (i, &stage) in stages.iter().enumerate() {
         println!("\n==> [{}/{}] {}", i + 1, stages.len(), stage.title());
         let blocked = stage.needs().iter().find(|need| {
-            results.iter().any(|(s, outcome, _)| s == *need && !matches!(outcome, Outcome::Passed))
+            results
+                .iter()
+                .any(|(s, outcome, _)| s == *need && !matches!(outcome, Outcome::Passed))
         });
         let t = Instant::now();
         let outcome = match blocked {
@@ -102,7 +104,10 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
         results.push((stage, outcome, took));
     }
 
-    println!("\nxtask test summary ({:.0}s in all):", started.elapsed().as_secs_f64());
+    println!(
+        "\nxtask test summary ({:.0}s in all):",
+        started.elapsed().as_secs_f64()
+    );
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for (stage, outcome, took) in &results {
         let (mark, note) = match outcome {
@@ -119,19 +124,32 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
                 ("skipped", format!(": {why}"))
             }
         };
-        println!("  {mark} {:>6.1}s  {}{note}", took.as_secs_f64(), stage.title());
+        println!(
+            "  {mark} {:>6.1}s  {}{note}",
+            took.as_secs_f64(),
+            stage.title()
+        );
     }
-    let skipped_note = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
+    let not_passed: Vec<&str> = results
+        .iter()
+        .filter(|(_, o, _)| !matches!(o, Outcome::Passed))
+        .map(|(s, _, _)| s.title())
+        .collect();
+    if !not_passed.is_empty() {
+        println!("not passed: {}", not_passed.join("; "));
+    }
+    // Last, alone on its line, so log readers (people and CI) find the verdict.
+    let skipped_note = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
     println!("xtask: {passed} passed, {failed} failed{skipped_note}");
-    if failed + skipped == 0 {
+    if not_passed.is_empty() {
         Ok(())
     } else {
-        let names: Vec<&str> = results
-            .iter()
-            .filter(|(_, o, _)| !matches!(o, Outcome::Passed))
-            .map(|(s, _, _)| s.title())
-            .collect();
-        Err(format!("not passed: {}", names.join("; ")))
+        // Already reported above; an empty message tells `main` to add nothing.
+        Err(String::new())
     }
 }
 
