@@ -261,3 +261,208 @@ pub fn verify_block(
     let mut state = PartialState::from_witness(parent.state_root, witness)?;
     validate_block(block, parent, &mut state, sequencer).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::StarkSecretKey;
+    use crate::types::TxBody;
+
+    struct Fixture {
+        genesis: Genesis,
+        key: SequencerKey,
+        users: Vec<StarkSecretKey>,
+    }
+
+    fn fixture() -> Fixture {
+        let key = SequencerKey::from_seed(&[1; 32]);
+        let users: Vec<StarkSecretKey> = (10..13)
+            .map(|i| StarkSecretKey::from_entropy(&[i; 32]))
+            .collect();
+        let genesis = Genesis {
+            chain_id: ChainId::new("starling-test").unwrap(),
+            sequencer: key.public_key(),
+            timestamp_ms: 1_000,
+            allocations: users
+                .iter()
+                .map(|u| Allocation {
+                    address: u.public_key().address(),
+                    balance: 100,
+                })
+                .collect(),
+        };
+        Fixture {
+            genesis,
+            key,
+            users,
+        }
+    }
+
+    fn pay(f: &Fixture, from: usize, nonce: u64, to: usize, amount: u64) -> Transaction {
+        let body = TxBody {
+            chain_id: f.genesis.chain_id.clone(),
+            sender_key: f.users[from].public_key(),
+            nonce,
+            fee: 1,
+            call: Call::Transfer {
+                to: f.users[to].public_key().address(),
+                amount,
+            },
+        };
+        body.sign(&f.users[from])
+    }
+
+    fn build(
+        f: &Fixture,
+        state: &mut StateTree,
+        parent: &Header,
+        txs: Vec<Transaction>,
+    ) -> BuiltBlock {
+        let template = BlockTemplate {
+            parent,
+            timestamp_ms: parent.timestamp_ms + 1000,
+            key: &f.key,
+        };
+        build_block(state, template, txs).unwrap()
+    }
+
+    #[test]
+    fn genesis_is_deterministic_and_funds_the_allocations() {
+        let f = fixture();
+        let (a, state) = f.genesis.block().unwrap();
+        let (b, _) = f.genesis.block().unwrap();
+        assert_eq!(a.hash(), b.hash());
+        assert_eq!(a.header.state_root, state.root());
+        assert_eq!(state.get(&f.users[0].public_key().address()).balance, 100);
+        let mut other = f.genesis.clone();
+        other.allocations[0].balance = 101;
+        assert_ne!(other.block().unwrap().0.hash(), a.hash());
+    }
+
+    #[test]
+    fn built_blocks_validate_on_full_state_and_verify_from_witnesses() {
+        let f = fixture();
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        let parent_state = state.clone();
+        let built = build(
+            &f,
+            &mut state,
+            &genesis.header,
+            alloc::vec![pay(&f, 0, 0, 1, 10), pay(&f, 1, 0, 2, 5)],
+        );
+        assert!(built.rejected.is_empty());
+        assert_eq!(built.block.header.state_root, state.root());
+
+        let mut replay = parent_state.clone();
+        let receipts = validate_block(
+            &built.block,
+            &genesis.header,
+            &mut replay,
+            &f.key.public_key(),
+        )
+        .unwrap();
+        assert_eq!(receipts.len(), 2);
+        assert_eq!(replay.root(), state.root());
+        verify_block(
+            &built.block,
+            &genesis.header,
+            &built.witness,
+            &f.genesis.chain_id,
+            &f.key.public_key(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn failing_candidates_are_left_out_with_their_reason() {
+        let f = fixture();
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        // The second spends more than is left after the first.
+        let txs = alloc::vec![pay(&f, 0, 0, 1, 90), pay(&f, 0, 1, 1, 90)];
+        let built = build(&f, &mut state, &genesis.header, txs);
+        assert_eq!(built.block.transactions.len(), 1);
+        assert!(matches!(
+            built.rejected[0].1,
+            TxError::InsufficientBalance { .. }
+        ));
+        verify_block(
+            &built.block,
+            &genesis.header,
+            &built.witness,
+            &f.genesis.chain_id,
+            &f.key.public_key(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_signed_block_with_a_wrong_state_root_is_refused() {
+        let f = fixture();
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        let built = build(
+            &f,
+            &mut state,
+            &genesis.header,
+            alloc::vec![pay(&f, 0, 0, 1, 10)],
+        );
+        let mut header = built.block.header.clone();
+        header.state_root = genesis.header.state_root;
+        let lying = header.seal(&f.key, built.block.transactions.clone());
+        let err = verify_block(
+            &lying,
+            &genesis.header,
+            &built.witness,
+            &f.genesis.chain_id,
+            &f.key.public_key(),
+        );
+        assert!(matches!(err, Err(ChainError::StateRootMismatch { .. })));
+    }
+
+    #[test]
+    fn blocks_must_extend_their_parent_in_height_hash_and_time() {
+        let f = fixture();
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        let parent_state = state.clone();
+        let first = build(&f, &mut state, &genesis.header, alloc::vec![]);
+        let second = build(&f, &mut state, &first.block.header, alloc::vec![]);
+        let mut replay = parent_state.clone();
+        let skipped = validate_block(
+            &second.block,
+            &genesis.header,
+            &mut replay,
+            &f.key.public_key(),
+        );
+        assert!(matches!(skipped, Err(ChainError::NotChild { .. })));
+
+        let mut header = first.block.header.clone();
+        header.timestamp_ms = genesis.header.timestamp_ms - 1;
+        let early = header.seal(&f.key, alloc::vec![]);
+        let mut replay = parent_state.clone();
+        let err = validate_block(&early, &genesis.header, &mut replay, &f.key.public_key());
+        assert!(matches!(err, Err(ChainError::TimeWentBack { .. })));
+    }
+
+    #[test]
+    fn a_witness_that_misses_an_account_is_refused() {
+        let f = fixture();
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        let built = build(
+            &f,
+            &mut state,
+            &genesis.header,
+            alloc::vec![pay(&f, 0, 0, 1, 10)],
+        );
+        let partial = Witness::new(alloc::vec![built.witness.proofs()[0].clone()]);
+        let err = verify_block(
+            &built.block,
+            &genesis.header,
+            &partial,
+            &f.genesis.chain_id,
+            &f.key.public_key(),
+        );
+        assert!(
+            matches!(err, Err(ChainError::Exec(_)) | Err(ChainError::State(_))),
+            "{err:?}"
+        );
+    }
+}

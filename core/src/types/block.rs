@@ -197,3 +197,117 @@ impl Decode for Block {
 impl Message for Block {
     const MAX_BYTES: usize = 4 * 1024 * 1024;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::StarkSecretKey;
+    use crate::types::{Address, Call, TxBody};
+
+    fn chain() -> ChainId {
+        ChainId::new("starling-test").unwrap()
+    }
+
+    fn transfer(nonce: u64) -> Transaction {
+        let key = StarkSecretKey::from_entropy(&[1; 32]);
+        let to = Address([2; 32]);
+        let body = TxBody {
+            chain_id: chain(),
+            sender_key: key.public_key(),
+            nonce,
+            fee: 1,
+            call: Call::Transfer { to, amount: 3 },
+        };
+        body.sign(&key)
+    }
+
+    fn block(key: &SequencerKey, txs: Vec<Transaction>) -> Block {
+        let hashes: Vec<Hash> = txs.iter().map(Transaction::hash).collect();
+        let header = Header {
+            chain_id: chain(),
+            height: 1,
+            parent_hash: Hash([7; 32]),
+            state_root: Hash([8; 32]),
+            tx_root: tx_root(&hashes),
+            timestamp_ms: 1_700_000_000_000,
+            proposer: key.public_key(),
+        };
+        header.seal(key, txs)
+    }
+
+    #[test]
+    fn blocks_round_trip_and_keep_their_hash() {
+        let key = SequencerKey::from_seed(&[5; 32]);
+        let b = block(&key, alloc::vec![transfer(0), transfer(1)]);
+        let back = Block::decode_message(&b.encode_message()).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(back.hash(), b.hash());
+    }
+
+    #[test]
+    fn a_sealed_block_verifies_and_any_change_is_caught() {
+        let key = SequencerKey::from_seed(&[5; 32]);
+        let b = block(&key, alloc::vec![transfer(0), transfer(1)]);
+        assert_eq!(b.verify_seal(&chain(), &key.public_key()), Ok(()));
+
+        let mut changed = b.clone();
+        changed.header.state_root = Hash([9; 32]);
+        assert!(matches!(
+            changed.verify_seal(&chain(), &key.public_key()),
+            Err(BlockError::BadSignature(_))
+        ));
+
+        let mut dropped = b.clone();
+        dropped.transactions.pop();
+        assert!(matches!(
+            dropped.verify_seal(&chain(), &key.public_key()),
+            Err(BlockError::TxRootMismatch { .. })
+        ));
+
+        let other = SequencerKey::from_seed(&[6; 32]);
+        assert!(matches!(
+            b.verify_seal(&chain(), &other.public_key()),
+            Err(BlockError::UnexpectedProposer { .. })
+        ));
+        let forged = block(&other, b.transactions.clone());
+        assert!(matches!(
+            forged.verify_seal(&chain(), &key.public_key()),
+            Err(BlockError::UnexpectedProposer { .. })
+        ));
+        assert_eq!(
+            b.verify_seal(&ChainId::new("x").unwrap(), &key.public_key()),
+            Err(BlockError::WrongChain)
+        );
+    }
+
+    #[test]
+    fn tx_root_depends_on_order_count_and_content() {
+        let (a, b, c) = (Hash([1; 32]), Hash([2; 32]), Hash([3; 32]));
+        assert_ne!(tx_root(&[a, b]), tx_root(&[b, a]), "order matters");
+        assert_ne!(
+            tx_root(&[a]),
+            tx_root(&[a, Hash::ZERO]),
+            "zero padding is not a transaction"
+        );
+        assert_ne!(tx_root(&[a, b, c]), tx_root(&[a, b]));
+        assert_ne!(tx_root(&[]), tx_root(&[Hash::ZERO]));
+        assert_eq!(tx_root(&[a, b, c]), tx_root(&[a, b, c]));
+    }
+
+    #[test]
+    fn forged_transaction_counts_are_refused_before_allocation() {
+        let key = SequencerKey::from_seed(&[5; 32]);
+        let mut bytes = block(&key, alloc::vec![]).encode_message();
+        let n = bytes.len();
+        bytes[n - 4..].copy_from_slice(&(MAX_BLOCK_TXS as u32 + 1).to_le_bytes());
+        assert!(matches!(
+            Block::decode_message(&bytes),
+            Err(DecodeError::TooLong { .. })
+        ));
+        bytes[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(matches!(
+            Block::decode_message(&bytes),
+            Err(DecodeError::UnexpectedEnd { .. })
+        ));
+    }
+}

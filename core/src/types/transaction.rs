@@ -150,3 +150,118 @@ impl Message for Transaction {
 
 /// Smallest possible encoding of a transaction, used to bound list lengths on decode.
 pub(crate) const MIN_TX_BYTES: usize = 4 + 1 + 32 + 8 + 8 + 1 + 32 + 8 + 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoding::Decode;
+    use proptest::prelude::*;
+
+    fn key() -> StarkSecretKey {
+        StarkSecretKey::from_entropy(&[3; 32])
+    }
+
+    fn body(nonce: u64, fee: u64, to: [u8; 32], amount: u64) -> TxBody {
+        TxBody {
+            chain_id: ChainId::new("starling-test").unwrap(),
+            sender_key: key().public_key(),
+            nonce,
+            fee,
+            call: Call::Transfer {
+                to: Address(to),
+                amount,
+            },
+        }
+    }
+
+    proptest! {
+        /// Any transaction encodes to bytes that decode to the same transaction,
+        /// and re-encode to the same bytes (one value, one encoding).
+        #[test]
+        fn transactions_round_trip(nonce: u64, fee: u64, to: [u8; 32], amount: u64, r: [u8; 32], s: [u8; 32]) {
+            let tx = Transaction { body: body(nonce, fee, to, amount), signature: StarkSignature { r: Hash(r), s: Hash(s) } };
+            let bytes = tx.encode_message();
+            prop_assert!(bytes.len() >= 1 + MIN_TX_BYTES);
+            let back = Transaction::decode_message(&bytes).unwrap();
+            prop_assert_eq!(&back, &tx);
+            prop_assert_eq!(back.encode_message(), bytes);
+        }
+
+        /// Every strict prefix of an encoding is refused, never misread.
+        #[test]
+        fn truncated_transactions_are_refused(cut in 0usize..200) {
+            let bytes = body(1, 2, [4; 32], 5).sign(&key()).encode_message();
+            let cut = cut.min(bytes.len() - 1);
+            prop_assert!(Transaction::decode_message(&bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_transfer_encodes_to_a_fixed_layout() {
+        let bytes = body(1, 2, [4; 32], 5).to_bytes();
+        // chain id (4 + 13) | key 32 | nonce 8 | fee 8 | call tag 1 | to 32 | amount 8
+        assert_eq!(bytes.len(), 17 + 32 + 8 + 8 + 1 + 32 + 8);
+        assert_eq!(&bytes[..4], &13u32.to_le_bytes());
+        assert_eq!(bytes[17 + 32 + 16], 0, "transfer tag");
+    }
+
+    #[test]
+    fn version_trailing_bytes_and_unknown_calls_are_refused() {
+        let mut bytes = body(1, 2, [4; 32], 5).sign(&key()).encode_message();
+        let mut wrong_version = bytes.clone();
+        wrong_version[0] = 2;
+        assert!(matches!(
+            Transaction::decode_message(&wrong_version),
+            Err(DecodeError::UnknownTag {
+                field: "wire version",
+                tag: 2
+            })
+        ));
+        bytes.push(0);
+        assert_eq!(
+            Transaction::decode_message(&bytes),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        let mut reader = Reader::new(&[9]);
+        assert!(matches!(
+            Call::decode_from(&mut reader),
+            Err(DecodeError::UnknownTag { .. })
+        ));
+        let long = alloc::vec![0u8; Transaction::MAX_BYTES + 1];
+        assert!(matches!(
+            Transaction::decode_message(&long),
+            Err(DecodeError::MessageTooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn the_signature_covers_every_field() {
+        let tx = body(1, 2, [4; 32], 5).sign(&key());
+        assert_eq!(tx.verify_signature(), Ok(()));
+        for changed in [
+            body(2, 2, [4; 32], 5),
+            body(1, 3, [4; 32], 5),
+            body(1, 2, [5; 32], 5),
+            body(1, 2, [4; 32], 6),
+        ] {
+            let forged = Transaction {
+                body: changed,
+                signature: tx.signature,
+            };
+            assert!(forged.verify_signature().is_err());
+        }
+        let mut other_chain = tx.clone();
+        other_chain.body.chain_id = ChainId::new("another").unwrap();
+        assert!(
+            other_chain.verify_signature().is_err(),
+            "no replay across chains"
+        );
+    }
+
+    #[test]
+    fn total_cost_refuses_overflow() {
+        let tx = body(0, 1, [4; 32], u64::MAX).sign(&key());
+        assert_eq!(tx.total_cost(), None);
+        assert_eq!(body(0, 1, [4; 32], 5).sign(&key()).total_cost(), Some(6));
+    }
+}
