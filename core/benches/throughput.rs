@@ -33,11 +33,7 @@ fn chain() -> ChainId {
 }
 
 fn funded_account() -> Account {
-    Account {
-        balance: BALANCE,
-        nonce: 0,
-        staking: Hash::ZERO,
-    }
+    Account { balance: BALANCE, nonce: 0, staking: Hash::ZERO }
 }
 
 /// `ACCOUNTS` funded senders and one signed transfer from each to the next,
@@ -106,9 +102,7 @@ fn crypto_verify(c: &mut Criterion) {
     let tx = &fixture().txs[0];
     let mut group = c.benchmark_group("crypto");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("stark_verify", |b| {
-        b.iter(|| black_box(tx).verify_signature())
-    });
+    group.bench_function("stark_verify", |b| b.iter(|| black_box(tx).verify_signature()));
     let key = SequencerKey::from_seed(&[7; 32]);
     let (public, message) = (key.public_key(), [0x5a; 32]);
     let signature = key.sign(&message);
@@ -139,10 +133,7 @@ fn state_merkle_update(c: &mut Criterion) {
         b.iter(|| {
             step += 1;
             let target = address(step.wrapping_mul(7919) % TREE_ACCOUNTS);
-            let account = Account {
-                balance: step,
-                ..funded_account()
-            };
+            let account = Account { balance: step, ..funded_account() };
             tree.set(target, account).expect("update account");
         })
     });
@@ -163,8 +154,7 @@ fn mempool(c: &mut Criterion) {
             || (Mempool::default(), verified.clone()),
             |(mut pool, txs)| {
                 for tx in txs {
-                    pool.insert_verified(tx, &account, &chain)
-                        .expect("admitted");
+                    pool.insert_verified(tx, &account, &chain).expect("admitted");
                 }
                 pool
             },
@@ -173,18 +163,11 @@ fn mempool(c: &mut Criterion) {
     });
     let mut full = Mempool::default();
     for tx in verified {
-        full.insert_verified(tx, &account, &chain)
-            .expect("admitted");
+        full.insert_verified(tx, &account, &chain).expect("admitted");
     }
     group.bench_function("select", |b| b.iter(|| full.select(ACCOUNTS, usize::MAX)));
     group.finish();
 }
 
-criterion_group!(
-    benches,
-    exec_transfers,
-    crypto_verify,
-    state_merkle_update,
-    mempool
-);
+criterion_group!(benches, exec_transfers, crypto_verify, state_merkle_update, mempool);
 criterion_main!(benches);

@@ -39,12 +39,7 @@ pub enum ChainError {
     /// Signature, proposer, chain or transaction root is wrong.
     Block(BlockError),
     /// The block does not extend the given parent.
-    NotChild {
-        expected_height: u64,
-        height: u64,
-        expected_parent: Hash,
-        parent: Hash,
-    },
+    NotChild { expected_height: u64, height: u64, expected_parent: Hash, parent: Hash },
     /// The block's time is before its parent's.
     TimeWentBack { parent_ms: u64, block_ms: u64 },
     /// A transaction failed to execute.
@@ -59,31 +54,17 @@ impl fmt::Display for ChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Block(e) => write!(f, "{e}"),
-            Self::NotChild {
-                expected_height,
-                height,
-                expected_parent,
-                parent,
-            } => write!(
+            Self::NotChild { expected_height, height, expected_parent, parent } => write!(
                 f,
                 "block {height} with parent {parent} does not extend block {} ({expected_parent})",
                 expected_height - 1
             ),
-            Self::TimeWentBack {
-                parent_ms,
-                block_ms,
-            } => {
-                write!(
-                    f,
-                    "block time {block_ms} ms is before its parent's {parent_ms} ms"
-                )
+            Self::TimeWentBack { parent_ms, block_ms } => {
+                write!(f, "block time {block_ms} ms is before its parent's {parent_ms} ms")
             }
             Self::Exec(e) => write!(f, "{e}"),
             Self::StateRootMismatch { header, computed } => {
-                write!(
-                    f,
-                    "state root {header} in header, {computed} after re-execution"
-                )
+                write!(f, "state root {header} in header, {computed} after re-execution")
             }
             Self::State(e) => write!(f, "state witness: {e}"),
         }
@@ -124,11 +105,8 @@ impl Genesis {
             timestamp_ms: self.timestamp_ms,
             proposer: self.sequencer,
         };
-        let block = Block {
-            header,
-            signature: SequencerSignature([0; 64]),
-            transactions: Vec::new(),
-        };
+        let block =
+            Block { header, signature: SequencerSignature([0; 64]), transactions: Vec::new() };
         Ok((block, state))
     }
 }
@@ -197,12 +175,7 @@ pub fn build_block(
         timestamp_ms: template.timestamp_ms.max(parent.timestamp_ms),
         proposer: template.key.public_key(),
     };
-    Ok(BuiltBlock {
-        block: header.seal(template.key, included),
-        receipts,
-        witness,
-        rejected,
-    })
+    Ok(BuiltBlock { block: header.seal(template.key, included), receipts, witness, rejected })
 }
 
 /// Checks `block` against its `parent` header and applies it to `state` (the
@@ -215,9 +188,7 @@ pub fn validate_block<S: StateView>(
     sequencer: &SequencerPublicKey,
 ) -> Result<Vec<Receipt>, ChainError> {
     let header = &block.header;
-    block
-        .verify_seal(&parent.chain_id, sequencer)
-        .map_err(ChainError::Block)?;
+    block.verify_seal(&parent.chain_id, sequencer).map_err(ChainError::Block)?;
     let parent_hash = parent.hash();
     if header.height != parent.height + 1 || header.parent_hash != parent_hash {
         return Err(ChainError::NotChild {
@@ -237,10 +208,7 @@ pub fn validate_block<S: StateView>(
         .map_err(ChainError::Exec)?;
     let computed = state.state_root();
     if computed != header.state_root {
-        return Err(ChainError::StateRootMismatch {
-            header: header.state_root,
-            computed,
-        });
+        return Err(ChainError::StateRootMismatch { header: header.state_root, computed });
     }
     Ok(receipts)
 }
@@ -276,26 +244,18 @@ mod tests {
 
     fn fixture() -> Fixture {
         let key = SequencerKey::from_seed(&[1; 32]);
-        let users: Vec<StarkSecretKey> = (10..13)
-            .map(|i| StarkSecretKey::from_entropy(&[i; 32]))
-            .collect();
+        let users: Vec<StarkSecretKey> =
+            (10..13).map(|i| StarkSecretKey::from_entropy(&[i; 32])).collect();
         let genesis = Genesis {
             chain_id: ChainId::new("starling-test").unwrap(),
             sequencer: key.public_key(),
             timestamp_ms: 1_000,
             allocations: users
                 .iter()
-                .map(|u| Allocation {
-                    address: u.public_key().address(),
-                    balance: 100,
-                })
+                .map(|u| Allocation { address: u.public_key().address(), balance: 100 })
                 .collect(),
         };
-        Fixture {
-            genesis,
-            key,
-            users,
-        }
+        Fixture { genesis, key, users }
     }
 
     fn pay(f: &Fixture, from: usize, nonce: u64, to: usize, amount: u64) -> Transaction {
@@ -304,12 +264,18 @@ mod tests {
             sender_key: f.users[from].public_key(),
             nonce,
             fee: 1,
-            call: Call::Transfer {
-                to: f.users[to].public_key().address(),
-                amount,
-            },
+            call: Call::Transfer { to: f.users[to].public_key().address(), amount },
         };
         body.sign(&f.users[from])
+    }
+
+    fn verify(
+        f: &Fixture,
+        block: &Block,
+        parent: &Header,
+        witness: &Witness,
+    ) -> Result<(), ChainError> {
+        verify_block(block, parent, witness, &f.genesis.chain_id, &f.key.public_key())
     }
 
     fn build(
@@ -318,11 +284,8 @@ mod tests {
         parent: &Header,
         txs: Vec<Transaction>,
     ) -> BuiltBlock {
-        let template = BlockTemplate {
-            parent,
-            timestamp_ms: parent.timestamp_ms + 1000,
-            key: &f.key,
-        };
+        let template =
+            BlockTemplate { parent, timestamp_ms: parent.timestamp_ms + 1000, key: &f.key };
         build_block(state, template, txs).unwrap()
     }
 
@@ -354,23 +317,12 @@ mod tests {
         assert_eq!(built.block.header.state_root, state.root());
 
         let mut replay = parent_state.clone();
-        let receipts = validate_block(
-            &built.block,
-            &genesis.header,
-            &mut replay,
-            &f.key.public_key(),
-        )
-        .unwrap();
+        let receipts =
+            validate_block(&built.block, &genesis.header, &mut replay, &f.key.public_key())
+                .unwrap();
         assert_eq!(receipts.len(), 2);
         assert_eq!(replay.root(), state.root());
-        verify_block(
-            &built.block,
-            &genesis.header,
-            &built.witness,
-            &f.genesis.chain_id,
-            &f.key.public_key(),
-        )
-        .unwrap();
+        verify(&f, &built.block, &genesis.header, &built.witness).unwrap();
     }
 
     #[test]
@@ -381,40 +333,19 @@ mod tests {
         let txs = alloc::vec![pay(&f, 0, 0, 1, 90), pay(&f, 0, 1, 1, 90)];
         let built = build(&f, &mut state, &genesis.header, txs);
         assert_eq!(built.block.transactions.len(), 1);
-        assert!(matches!(
-            built.rejected[0].1,
-            TxError::InsufficientBalance { .. }
-        ));
-        verify_block(
-            &built.block,
-            &genesis.header,
-            &built.witness,
-            &f.genesis.chain_id,
-            &f.key.public_key(),
-        )
-        .unwrap();
+        assert!(matches!(built.rejected[0].1, TxError::InsufficientBalance { .. }));
+        verify(&f, &built.block, &genesis.header, &built.witness).unwrap();
     }
 
     #[test]
     fn a_signed_block_with_a_wrong_state_root_is_refused() {
         let f = fixture();
         let (genesis, mut state) = f.genesis.block().unwrap();
-        let built = build(
-            &f,
-            &mut state,
-            &genesis.header,
-            alloc::vec![pay(&f, 0, 0, 1, 10)],
-        );
+        let built = build(&f, &mut state, &genesis.header, alloc::vec![pay(&f, 0, 0, 1, 10)]);
         let mut header = built.block.header.clone();
         header.state_root = genesis.header.state_root;
         let lying = header.seal(&f.key, built.block.transactions.clone());
-        let err = verify_block(
-            &lying,
-            &genesis.header,
-            &built.witness,
-            &f.genesis.chain_id,
-            &f.key.public_key(),
-        );
+        let err = verify(&f, &lying, &genesis.header, &built.witness);
         assert!(matches!(err, Err(ChainError::StateRootMismatch { .. })));
     }
 
@@ -426,12 +357,8 @@ mod tests {
         let first = build(&f, &mut state, &genesis.header, alloc::vec![]);
         let second = build(&f, &mut state, &first.block.header, alloc::vec![]);
         let mut replay = parent_state.clone();
-        let skipped = validate_block(
-            &second.block,
-            &genesis.header,
-            &mut replay,
-            &f.key.public_key(),
-        );
+        let skipped =
+            validate_block(&second.block, &genesis.header, &mut replay, &f.key.public_key());
         assert!(matches!(skipped, Err(ChainError::NotChild { .. })));
 
         let mut header = first.block.header.clone();
@@ -446,23 +373,9 @@ mod tests {
     fn a_witness_that_misses_an_account_is_refused() {
         let f = fixture();
         let (genesis, mut state) = f.genesis.block().unwrap();
-        let built = build(
-            &f,
-            &mut state,
-            &genesis.header,
-            alloc::vec![pay(&f, 0, 0, 1, 10)],
-        );
+        let built = build(&f, &mut state, &genesis.header, alloc::vec![pay(&f, 0, 0, 1, 10)]);
         let partial = Witness::new(alloc::vec![built.witness.proofs()[0].clone()]);
-        let err = verify_block(
-            &built.block,
-            &genesis.header,
-            &partial,
-            &f.genesis.chain_id,
-            &f.key.public_key(),
-        );
-        assert!(
-            matches!(err, Err(ChainError::Exec(_)) | Err(ChainError::State(_))),
-            "{err:?}"
-        );
+        let err = verify(&f, &built.block, &genesis.header, &partial);
+        assert!(matches!(err, Err(ChainError::Exec(_)) | Err(ChainError::State(_))), "{err:?}");
     }
 }

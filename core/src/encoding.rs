@@ -27,30 +27,20 @@ pub enum DecodeError {
     /// A whole message is longer than its limit; rejected before parsing.
     MessageTooLong { len: usize, max: usize },
     /// A length-prefixed field declares more items than its limit allows.
-    TooLong {
-        field: &'static str,
-        len: usize,
-        max: usize,
-    },
+    TooLong { field: &'static str, len: usize, max: usize },
     /// The message decoded but bytes were left over.
     TrailingBytes(usize),
     /// An enum tag or version byte that this build does not know.
     UnknownTag { field: &'static str, tag: u8 },
     /// A field's bytes are well-formed but its value is not allowed.
-    InvalidValue {
-        field: &'static str,
-        reason: &'static str,
-    },
+    InvalidValue { field: &'static str, reason: &'static str },
 }
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnexpectedEnd { needed, remaining } => {
-                write!(
-                    f,
-                    "input ended early: needed {needed} more bytes, {remaining} left"
-                )
+                write!(f, "input ended early: needed {needed} more bytes, {remaining} left")
             }
             Self::MessageTooLong { len, max } => {
                 write!(f, "message is {len} bytes, the limit is {max}")
@@ -103,18 +93,12 @@ pub trait Message: Encode + Decode {
     /// then requires every byte to be consumed.
     fn decode_message(bytes: &[u8]) -> Result<Self, DecodeError> {
         if bytes.len() > Self::MAX_BYTES {
-            return Err(DecodeError::MessageTooLong {
-                len: bytes.len(),
-                max: Self::MAX_BYTES,
-            });
+            return Err(DecodeError::MessageTooLong { len: bytes.len(), max: Self::MAX_BYTES });
         }
         let mut reader = Reader::new(bytes);
         let version = reader.u8()?;
         if version != WIRE_VERSION {
-            return Err(DecodeError::UnknownTag {
-                field: "wire version",
-                tag: version,
-            });
+            return Err(DecodeError::UnknownTag { field: "wire version", tag: version });
         }
         let value = Self::decode_from(&mut reader)?;
         reader.finish()?;
@@ -149,10 +133,7 @@ impl<'a> Reader<'a> {
     /// Takes the next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if n > self.bytes.len() {
-            return Err(DecodeError::UnexpectedEnd {
-                needed: n,
-                remaining: self.bytes.len(),
-            });
+            return Err(DecodeError::UnexpectedEnd { needed: n, remaining: self.bytes.len() });
         }
         let (head, tail) = self.bytes.split_at(n);
         self.bytes = tail;
@@ -193,10 +174,7 @@ impl<'a> Reader<'a> {
         }
         let needed = len.saturating_mul(min_item_bytes.max(1));
         if needed > self.remaining() {
-            return Err(DecodeError::UnexpectedEnd {
-                needed,
-                remaining: self.remaining(),
-            });
+            return Err(DecodeError::UnexpectedEnd { needed, remaining: self.remaining() });
         }
         Ok(len)
     }
@@ -273,13 +251,7 @@ mod tests {
     #[test]
     fn reader_refuses_to_read_past_the_end() {
         let mut r = Reader::new(&[1, 2, 3]);
-        assert_eq!(
-            r.u32(),
-            Err(DecodeError::UnexpectedEnd {
-                needed: 4,
-                remaining: 3
-            })
-        );
+        assert_eq!(r.u32(), Err(DecodeError::UnexpectedEnd { needed: 4, remaining: 3 }));
     }
 
     #[test]
@@ -294,10 +266,7 @@ mod tests {
             Err(DecodeError::UnexpectedEnd { .. })
         ));
         let mut r = Reader::new(&bytes);
-        assert!(matches!(
-            r.list::<[u8; 32]>("items", 10, 32),
-            Err(DecodeError::TooLong { .. })
-        ));
+        assert!(matches!(r.list::<[u8; 32]>("items", 10, 32), Err(DecodeError::TooLong { .. })));
     }
 
     #[test]

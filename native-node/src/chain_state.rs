@@ -36,9 +36,8 @@ impl ChainState {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
         let store = Store::open(&data_dir.join("chain.redb"))?;
-        let (genesis_block, genesis_state) = genesis
-            .block()
-            .context("the genesis allocations are invalid")?;
+        let (genesis_block, genesis_state) =
+            genesis.block().context("the genesis allocations are invalid")?;
         let genesis_hash = genesis_block.hash();
         store.check_genesis(&genesis_hash)?;
         let head_height = match store.head_height()? {
@@ -67,14 +66,8 @@ impl ChainState {
                 head.state_root
             );
         }
-        let mut chain = Self {
-            store,
-            genesis,
-            genesis_hash,
-            head,
-            state,
-            mempool: Mempool::new(mempool),
-        };
+        let mut chain =
+            Self { store, genesis, genesis_hash, head, state, mempool: Mempool::new(mempool) };
         chain.restore_pending()?;
         Ok(chain)
     }
@@ -110,16 +103,12 @@ impl ChainState {
     pub fn submit(&mut self, tx: Transaction) -> Result<Inserted, SubmitError> {
         let stored = tx.clone();
         let inserted = self.admit(tx).map_err(SubmitError::Rejected)?;
-        self.store
-            .add_pending(&stored)
-            .map_err(SubmitError::Storage)?;
+        self.store.add_pending(&stored).map_err(SubmitError::Storage)?;
         let mut gone = inserted.evicted.clone();
         if let InsertKind::Replaced(replaced) = inserted.kind {
             gone.push(replaced);
         }
-        self.store
-            .remove_pending(&gone)
-            .map_err(SubmitError::Storage)?;
+        self.store.remove_pending(&gone).map_err(SubmitError::Storage)?;
         Ok(inserted)
     }
 
@@ -134,17 +123,9 @@ impl ChainState {
     ) -> Result<Produced> {
         let candidates = self.mempool.select(max_txs, max_bytes);
         let mut next_state = self.state.clone();
-        let template = BlockTemplate {
-            parent: &self.head,
-            timestamp_ms,
-            key,
-        };
-        let BuiltBlock {
-            block,
-            witness,
-            rejected,
-            ..
-        } = build_block(&mut next_state, template, candidates)?;
+        let template = BlockTemplate { parent: &self.head, timestamp_ms, key };
+        let BuiltBlock { block, witness, rejected, .. } =
+            build_block(&mut next_state, template, candidates)?;
         let touched = touched_accounts(&block.transactions);
         let accounts: Vec<(Address, Account)> =
             touched.iter().map(|a| (*a, next_state.get(a))).collect();
@@ -164,17 +145,11 @@ impl ChainState {
         self.state = next_state;
         self.head = block.header.clone();
         let state = &self.state;
-        dropped.extend(
-            self.mempool
-                .remove_committed(&block.transactions, |a| state.get(a).nonce),
-        );
+        dropped.extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
         // Already-settled hashes are no-ops here; a crash before this line only
         // leaves entries that the next start drops as unexecutable.
         self.store.remove_pending(&dropped)?;
-        Ok(Produced {
-            block,
-            rejected: rejected.len(),
-        })
+        Ok(Produced { block, rejected: rejected.len() })
     }
 }
 

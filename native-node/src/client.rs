@@ -12,13 +12,8 @@ pub struct RpcClient {
 
 impl RpcClient {
     pub fn new(url: &str) -> Self {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(std::time::Duration::from_secs(30))
-            .build();
-        Self {
-            url: url.to_string(),
-            agent,
-        }
+        let agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30)).build();
+        Self { url: url.to_string(), agent }
     }
 
     /// Calls `method`; a JSON-RPC error becomes an error naming its code and data.
@@ -29,9 +24,7 @@ impl RpcClient {
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => return Err(e).with_context(|| format!("cannot reach {}", self.url)),
         };
-        let mut body: Value = response
-            .into_json()
-            .context("the node's answer is not JSON")?;
+        let mut body: Value = response.into_json().context("the node's answer is not JSON")?;
         if let Some(error) = body.get("error") {
             let code = error["code"].as_i64().unwrap_or(0);
             let message = error["message"].as_str().unwrap_or("error");
@@ -51,10 +44,7 @@ impl RpcClient {
 
     pub fn chain_id(&self) -> Result<String> {
         let status = self.call("starling_status", json!([]))?;
-        Ok(status["chain_id"]
-            .as_str()
-            .context("status has no chain_id")?
-            .to_string())
+        Ok(status["chain_id"].as_str().context("status has no chain_id")?.to_string())
     }
 
     pub fn submit(&self, tx: &Transaction) -> Result<Hash> {

@@ -39,11 +39,7 @@ pub struct BlockConfig {
 
 impl Default for BlockConfig {
     fn default() -> Self {
-        Self {
-            interval_ms: 1000,
-            max_transactions: 2000,
-            max_bytes: 1024 * 1024,
-        }
+        Self { interval_ms: 1000, max_transactions: 2000, max_bytes: 1024 * 1024 }
     }
 }
 

@@ -32,10 +32,7 @@ pub struct DevnetFile {
 
 /// The i-th demo account's key.
 pub fn demo_key(i: u32) -> StarkSecretKey {
-    let seed = hash_bytes(
-        Domain::KeyDerivation,
-        format!("starling devnet account {i}").as_bytes(),
-    );
+    let seed = hash_bytes(Domain::KeyDerivation, format!("starling devnet account {i}").as_bytes());
     StarkSecretKey::from_entropy(&seed.0)
 }
 
@@ -62,23 +59,15 @@ pub fn load_or_create(dir: &Path, accounts: u32) -> Result<(Genesis, SequencerKe
             })
             .collect(),
     };
-    let file = DevnetFile {
-        genesis: genesis.clone(),
-        sequencer_seed: hex::encode(key.seed()),
-    };
+    let file = DevnetFile { genesis: genesis.clone(), sequencer_seed: hex::encode(key.seed()) };
     crate::keys::write_new(&path, &serde_json::to_string_pretty(&file)?)?;
-    std::fs::write(
-        dir.join("genesis.json"),
-        serde_json::to_string_pretty(&genesis)?,
-    )?;
+    std::fs::write(dir.join("genesis.json"), serde_json::to_string_pretty(&genesis)?)?;
     Ok((genesis, key))
 }
 
 /// A default data directory for a devnet: a new temporary one.
 pub fn temporary_dir() -> Result<PathBuf> {
-    let dir = tempfile::Builder::new()
-        .prefix("starling-devnet-")
-        .tempdir()?;
+    let dir = tempfile::Builder::new().prefix("starling-devnet-").tempdir()?;
     Ok(dir.keep())
 }
 
@@ -105,19 +94,14 @@ pub async fn demo_traffic(node: Arc<Node>, accounts: u32, per_second: f64) {
         let _ = tokio::task::spawn_blocking(move || {
             let mut chain = node.chain.lock().expect("chain lock poisoned");
             let address = sender.public_key().address();
-            let nonce = chain
-                .mempool
-                .pending_nonce(&address)
-                .unwrap_or(chain.state.get(&address).nonce);
+            let nonce =
+                chain.mempool.pending_nonce(&address).unwrap_or(chain.state.get(&address).nonce);
             let body = TxBody {
                 chain_id: chain.chain_id().clone(),
                 sender_key: sender.public_key(),
                 nonce,
                 fee: 1 + rng % 10,
-                call: Call::Transfer {
-                    to: recipient,
-                    amount,
-                },
+                call: Call::Transfer { to: recipient, amount },
             };
             if let Err(e) = chain.submit(body.sign(&sender)) {
                 tracing::debug!(?e, "demo transfer refused");

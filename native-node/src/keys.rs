@@ -18,9 +18,7 @@ pub fn default_keys_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("STARLING_HOME") {
         return PathBuf::from(home).join("keys");
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| ".".into());
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| ".".into());
     home.join(".starling").join("keys")
 }
 
@@ -55,9 +53,7 @@ pub fn password(password_file: Option<&Path>, confirm: bool) -> Result<String> {
 fn key_path(dir: &Path, name: &str) -> Result<PathBuf> {
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         bail!("key names are 1-64 letters, digits, '-' or '_'");
     }
@@ -84,10 +80,7 @@ pub fn write_new(path: &Path, contents: &str) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).with_context(|| {
-        format!(
-            "cannot create {} (a key of that name may already exist)",
-            path.display()
-        )
+        format!("cannot create {} (a key of that name may already exist)", path.display())
     })?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
@@ -119,12 +112,7 @@ pub fn new_sequencer_key(
     }
     let key = SequencerKey::from_seed(&entropy());
     let pass = password(password_file, true)?;
-    let json = keystore::encrypt(
-        &key.seed(),
-        pass.as_bytes(),
-        &entropy(),
-        KdfParams::STANDARD,
-    );
+    let json = keystore::encrypt(&key.seed(), pass.as_bytes(), &entropy(), KdfParams::STANDARD);
     let mut value: Value = serde_json::from_str(&json)?;
     value["sequencer_public_key"] = Value::from(key.public_key().to_string());
     write_new(&path, &serde_json::to_string_pretty(&value)?)?;
@@ -207,22 +195,14 @@ pub fn list_keys(dir: &Path) -> Result<Vec<KeyInfo>> {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
         let json = std::fs::read_to_string(&path).unwrap_or_default();
         let problem = keystore::peek(&json).err().map(|e| e.to_string());
         let value = serde_json::from_str::<Value>(&json).ok();
         let field = |name: &str| value.as_ref()?.get(name)?.as_str().map(str::to_string);
         let address = field("address")
             .or_else(|| field("sequencer_public_key").map(|k| format!("{k} (sequencer)")));
-        out.push(KeyInfo {
-            name,
-            address,
-            problem,
-        });
+        out.push(KeyInfo { name, address, problem });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -236,10 +216,7 @@ pub fn resolve(dir: &Path, name_or_path: &str) -> Result<PathBuf> {
     }
     let path = key_path(dir, name_or_path)?;
     if !path.is_file() {
-        bail!(
-            "no key named {name_or_path:?} in {} (see `starling keys list`)",
-            dir.display()
-        );
+        bail!("no key named {name_or_path:?} in {} (see `starling keys list`)", dir.display());
     }
     Ok(path)
 }
@@ -257,12 +234,7 @@ pub fn unlock_account(path: &Path, password_file: Option<&Path>) -> Result<Stark
 pub fn unlock_sequencer(path: &Path, password_file: Option<&Path>) -> Result<SequencerKey> {
     let (secret, json) = unlock(path, password_file)?;
     let key = SequencerKey::from_seed(&secret);
-    check_recorded(
-        path,
-        &json,
-        "sequencer_public_key",
-        &key.public_key().to_string(),
-    )?;
+    check_recorded(path, &json, "sequencer_public_key", &key.public_key().to_string())?;
     Ok(key)
 }
 

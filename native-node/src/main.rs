@@ -208,10 +208,7 @@ fn main() {
 }
 
 fn run_async(future: impl std::future::Future<Output = Result<()>>) -> Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(future)
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(future)
 }
 
 /// Serves the node over HTTP and, with a key, produces blocks; prints the page URL.
@@ -248,14 +245,8 @@ async fn run_node(args: NodeArgs) -> Result<()> {
         Some(path) => NodeConfig::load(path)?,
         None => NodeConfig::default(),
     };
-    let data_dir = args
-        .data_dir
-        .or(config.data_dir.clone())
-        .context("--data-dir is required")?;
-    let genesis_path = args
-        .genesis
-        .or(config.genesis.clone())
-        .context("--genesis is required")?;
+    let data_dir = args.data_dir.or(config.data_dir.clone()).context("--data-dir is required")?;
+    let genesis_path = args.genesis.or(config.genesis.clone()).context("--genesis is required")?;
     let genesis = load_genesis(&genesis_path)?;
     let password_file = args.password_file.or(config.password_file.clone());
     let key = match args.sequencer_key.or(config.sequencer_key.clone()) {
@@ -274,10 +265,7 @@ async fn run_node(args: NodeArgs) -> Result<()> {
     let node = Node::new(chain, key.is_some());
     let mut http = args.http;
     http.web_dir = http.web_dir.or(config.web_dir.clone());
-    let port = http
-        .http_port
-        .or(config.http_addr.map(|a| a.port()))
-        .unwrap_or(8080);
+    let port = http.http_port.or(config.http_addr.map(|a| a.port())).unwrap_or(8080);
     if let Some(addr) = config.http_addr.filter(|_| http.http_port.is_none()) {
         http.http_host = addr.ip();
     }
@@ -301,103 +289,66 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     eprintln!("demo accounts (devnet only, never use these keys elsewhere):");
     for i in 0..accounts.min(4) {
         let k = devnet::demo_key(i);
-        eprintln!(
-            "  {}  private key 0x{}",
-            k.public_key().address(),
-            hex::encode(k.to_bytes())
-        );
+        eprintln!("  {}  private key 0x{}", k.public_key().address(), hex::encode(k.to_bytes()));
     }
     let chain = ChainState::open(&data_dir, genesis, Default::default())?;
     let node = Node::new(chain, true);
     tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
-    let limits = config::BlockConfig {
-        interval_ms: args.block_time_ms,
-        ..Default::default()
-    };
+    let limits = config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() };
     serve(node, args.http, 8080, Some((key, limits.limits()))).await
 }
 
 fn write_genesis(args: GenesisArgs) -> Result<()> {
     let chain_id = ChainId::new(&args.chain_id).map_err(|e| anyhow::anyhow!("--chain-id: {e}"))?;
     let key = keys::unlock_sequencer(&args.sequencer_key, args.password_file.as_deref())?;
-    let allocations = args
-        .allocations
-        .iter()
-        .map(|a| parse_allocation(a))
-        .collect::<Result<Vec<_>>>()?;
+    let allocations =
+        args.allocations.iter().map(|a| parse_allocation(a)).collect::<Result<Vec<_>>>()?;
     let genesis = Genesis {
         chain_id,
         sequencer: key.public_key(),
         timestamp_ms: node::now_ms(),
         allocations,
     };
-    genesis
-        .state()
-        .map_err(|e| anyhow::anyhow!("the allocations are invalid: {e}"))?;
+    genesis.state().map_err(|e| anyhow::anyhow!("the allocations are invalid: {e}"))?;
     keys::write_new(&args.out, &serde_json::to_string_pretty(&genesis)?)?;
     println!("wrote {}", args.out.display());
     Ok(())
 }
 
 fn parse_allocation(text: &str) -> Result<starling_core::chain::Allocation> {
-    let (address, amount) = text
-        .split_once('=')
-        .context("an allocation is ADDRESS=AMOUNT")?;
+    let (address, amount) = text.split_once('=').context("an allocation is ADDRESS=AMOUNT")?;
     Ok(starling_core::chain::Allocation {
-        address: address
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{address}: {e}"))?,
-        balance: amount
-            .parse()
-            .with_context(|| format!("{amount} is not an amount"))?,
+        address: address.parse().map_err(|e| anyhow::anyhow!("{address}: {e}"))?,
+        balance: amount.parse().with_context(|| format!("{amount} is not an amount"))?,
     })
 }
 
 fn run_keys(cmd: KeysCommand) -> Result<()> {
     let dir = |c: &KeysArgs| c.keys_dir.clone().unwrap_or_else(keys::default_keys_dir);
     match cmd {
-        KeysCommand::New {
-            name,
-            sequencer: true,
-            common,
-        } => {
+        KeysCommand::New { name, sequencer: true, common } => {
             let key =
                 keys::new_sequencer_key(&dir(&common), &name, common.password_file.as_deref())?;
             println!("sequencer public key {key}");
         }
-        KeysCommand::New {
-            name,
-            sequencer: false,
-            common,
-        } => {
+        KeysCommand::New { name, sequencer: false, common } => {
             let key = keys::new_key(&dir(&common), &name, common.password_file.as_deref())?;
             println!("address    {}\npublic key {key}", key.address());
         }
-        KeysCommand::Import {
-            name,
-            keystore,
-            common,
-        } => {
+        KeysCommand::Import { name, keystore, common } => {
             let source = match &keystore {
                 Some(path) => keys::ImportSource::Keystore(path),
                 None => keys::ImportSource::PrivateKeyStdin,
             };
-            let key = keys::import_key(
-                &dir(&common),
-                &name,
-                source,
-                common.password_file.as_deref(),
-            )?;
+            let key =
+                keys::import_key(&dir(&common), &name, source, common.password_file.as_deref())?;
             println!("address    {}\npublic key {key}", key.address());
         }
         KeysCommand::List { common } => {
             let d = dir(&common);
             let listed = keys::list_keys(&d)?;
             if listed.is_empty() {
-                eprintln!(
-                    "no keys in {} (create one with `starling keys new NAME`)",
-                    d.display()
-                );
+                eprintln!("no keys in {} (create one with `starling keys new NAME`)", d.display());
             }
             for k in listed {
                 match (k.problem, k.address) {
@@ -414,21 +365,9 @@ fn run_keys(cmd: KeysCommand) -> Result<()> {
 }
 
 fn run_tx(cmd: TxCommand) -> Result<()> {
-    let TxCommand::Transfer {
-        from,
-        to,
-        amount,
-        fee,
-        nonce,
-        rpc,
-        wait,
-        common,
-    } = cmd;
+    let TxCommand::Transfer { from, to, amount, fee, nonce, rpc, wait, common } = cmd;
     let dir = common.keys_dir.unwrap_or_else(keys::default_keys_dir);
-    let key = keys::unlock_account(
-        &keys::resolve(&dir, &from)?,
-        common.password_file.as_deref(),
-    )?;
+    let key = keys::unlock_account(&keys::resolve(&dir, &from)?, common.password_file.as_deref())?;
     let client = client::RpcClient::new(&rpc);
     let sender = key.public_key().address();
     let nonce = match nonce {

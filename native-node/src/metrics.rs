@@ -49,11 +49,7 @@ impl Metrics {
             block_build_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             registry: Registry::default(),
         };
-        registry.register(
-            "height",
-            "Height of the newest committed block",
-            m.height.clone(),
-        );
+        registry.register("height", "Height of the newest committed block", m.height.clone());
         registry.register(
             "blocks_produced",
             "Blocks this node built and committed",
@@ -93,23 +89,15 @@ impl Metrics {
     }
 
     pub fn tx_rejected(&self, reason: &'static str) {
-        self.tx_rejected
-            .get_or_create(&ReasonLabels { reason })
-            .inc();
+        self.tx_rejected.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     pub fn rpc_call(&self, method: &str, ok: bool) {
         let known =
             KNOWN_METHOD_PREFIXES.iter().any(|p| method.starts_with(p)) && method.len() <= 64;
-        let method = if known {
-            method.to_string()
-        } else {
-            "unknown".to_string()
-        };
+        let method = if known { method.to_string() } else { "unknown".to_string() };
         let outcome = if ok { "ok" } else { "error" };
-        self.rpc_calls
-            .get_or_create(&MethodLabels { method, outcome })
-            .inc();
+        self.rpc_calls.get_or_create(&MethodLabels { method, outcome }).inc();
     }
 
     /// The text exposition format.

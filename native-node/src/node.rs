@@ -39,21 +39,14 @@ pub struct Node {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl Node {
     pub fn new(chain: ChainState, producing: bool) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.height.set(chain.head.height as i64);
-        Arc::new(Self {
-            chain: Mutex::new(chain),
-            metrics,
-            producing,
-        })
+        Arc::new(Self { chain: Mutex::new(chain), metrics, producing })
     }
 
     /// Builds, commits and announces one block.
@@ -62,14 +55,10 @@ impl Node {
         let mut chain = self.chain.lock().expect("chain lock poisoned");
         let produced = chain.produce_block(key, now_ms(), limits.max_txs, limits.max_bytes)?;
         let header = &produced.block.header;
-        self.metrics
-            .block_build_seconds
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.block_build_seconds.observe(started.elapsed().as_secs_f64());
         self.metrics.height.set(header.height as i64);
         self.metrics.blocks_produced.inc();
-        self.metrics
-            .txs_included
-            .inc_by(produced.block.transactions.len() as u64);
+        self.metrics.txs_included.inc_by(produced.block.transactions.len() as u64);
         self.metrics.mempool_txs.set(chain.mempool.len() as i64);
         tracing::info!(
             height = header.height,
@@ -126,11 +115,7 @@ async fn rpc_handler(State(node): State<Arc<Node>>, body: Body) -> Response {
 
 async fn metrics_handler(State(node): State<Arc<Node>>) -> Response {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    (
-        [(header::CONTENT_TYPE, content_type)],
-        node.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type)], node.metrics.render()).into_response()
 }
 
 const WEB_MISSING: &str = "<!doctype html><title>Starling</title><h1>Starling node</h1>\
@@ -155,16 +140,13 @@ pub fn router(node: Arc<Node>, web_dir: Option<PathBuf>) -> Router {
 
 /// Binds the HTTP listener; returns it with the address actually bound.
 pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener =
+        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     Ok((listener, local))
 }
 
 /// Serves HTTP until the process ends.
 pub async fn serve(listener: TcpListener, app: Router) -> Result<()> {
-    axum::serve(listener, app)
-        .await
-        .context("HTTP server failed")
+    axum::serve(listener, app).await.context("HTTP server failed")
 }

@@ -79,10 +79,8 @@ impl Store {
         let Some(bytes) = meta.get(HEAD_KEY)? else {
             return Ok(None);
         };
-        let bytes: [u8; 8] = bytes
-            .value()
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("corrupt stored head height"))?;
+        let bytes: [u8; 8] =
+            bytes.value().try_into().map_err(|_| anyhow::anyhow!("corrupt stored head height"))?;
         Ok(Some(u64::from_le_bytes(bytes)))
     }
 
@@ -93,10 +91,8 @@ impl Store {
         let Some(bytes) = meta.get(GENESIS_KEY)? else {
             return Ok(None);
         };
-        let bytes: [u8; 32] = bytes
-            .value()
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("corrupt stored genesis hash"))?;
+        let bytes: [u8; 32] =
+            bytes.value().try_into().map_err(|_| anyhow::anyhow!("corrupt stored genesis hash"))?;
         Ok(Some(Hash(bytes)))
     }
 
@@ -108,11 +104,9 @@ impl Store {
         let hash = block.hash();
         let txn = self.db.begin_write()?;
         {
-            txn.open_table(BLOCKS)?
-                .insert(height, block.encode_message().as_slice())?;
+            txn.open_table(BLOCKS)?.insert(height, block.encode_message().as_slice())?;
             if let Some(w) = commit.witness {
-                txn.open_table(WITNESSES)?
-                    .insert(height, w.encode_message().as_slice())?;
+                txn.open_table(WITNESSES)?.insert(height, w.encode_message().as_slice())?;
             }
             txn.open_table(BLOCK_HEIGHTS)?.insert(&hash.0, height)?;
             let mut locations = txn.open_table(TX_LOCATIONS)?;
@@ -161,10 +155,7 @@ impl Store {
 
     pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>> {
         let txn = self.db.begin_read()?;
-        Ok(txn
-            .open_table(BLOCK_HEIGHTS)?
-            .get(&hash.0)?
-            .map(|v| v.value()))
+        Ok(txn.open_table(BLOCK_HEIGHTS)?.get(&hash.0)?.map(|v| v.value()))
     }
 
     pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>> {
@@ -188,9 +179,7 @@ impl Store {
             let account = Account::decode_from(&mut reader)
                 .and_then(|a| reader.finish().map(|()| a))
                 .with_context(|| format!("corrupt stored account {address}"))?;
-            state
-                .set(address, account)
-                .with_context(|| format!("stored account {address}"))?;
+            state.set(address, account).with_context(|| format!("stored account {address}"))?;
         }
         Ok(state)
     }
@@ -198,10 +187,8 @@ impl Store {
     /// Durably records a transaction the node has acknowledged to a client.
     pub fn add_pending(&self, tx: &Transaction) -> Result<()> {
         let txn = self.db.begin_write()?;
-        txn.open_table(PENDING)?
-            .insert(&tx.hash().0, tx.encode_message().as_slice())?;
-        txn.commit()
-            .context("recording an acknowledged transaction")?;
+        txn.open_table(PENDING)?.insert(&tx.hash().0, tx.encode_message().as_slice())?;
+        txn.commit().context("recording an acknowledged transaction")?;
         Ok(())
     }
 
@@ -212,11 +199,7 @@ impl Store {
         let mut out = Vec::with_capacity(table.len()? as usize);
         for row in table.iter()? {
             let (key, value) = row?;
-            out.push(decode_stored(
-                "pending transaction",
-                Hash(*key.value()),
-                value.value(),
-            )?);
+            out.push(decode_stored("pending transaction", Hash(*key.value()), value.value())?);
         }
         Ok(out)
     }

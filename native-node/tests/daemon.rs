@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, cli};
+use common::{Daemon, Wallet};
 use serde_json::{Value, json};
 use starling_core::crypto::StarkSecretKey;
 use starling_core::encoding::Message;
@@ -17,135 +17,52 @@ fn parse_key(text: &str) -> [u8; 32] {
 }
 
 fn balance(d: &Daemon, address: &str) -> u64 {
-    d.result("starling_getAccount", json!([address]))["balance"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    d.result("starling_getAccount", json!([address]))["balance"].as_str().unwrap().parse().unwrap()
 }
 
 fn fresh_address(seed: u8) -> String {
     format!("0x{}", hex::encode([seed; 32]))
 }
 
-/// Imports a demo key into `keys` under `name`, from the private key the devnet prints.
-fn import_demo_key(
-    keys: &std::path::Path,
-    name: &str,
-    private_key: &str,
-    password: &std::path::Path,
-) {
-    let (ok, out, err) = cli(
-        &[
-            "keys",
-            "import",
-            name,
-            "--keys-dir",
-            keys.to_str().unwrap(),
-            "--password-file",
-            password.to_str().unwrap(),
-        ],
-        Some(private_key),
-    );
-    assert!(ok, "import failed: {err}");
-    assert!(out.contains("address"), "{out}");
-}
-
 #[test]
 fn transfers_through_the_cli_reach_blocks_and_balances() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::devnet(
-        &dir.path().join("data"),
-        &["--demo-tps", "0", "--block-time-ms", "200"],
-    );
-    let keys = dir.path().join("keys");
-    let password = dir.path().join("pw");
-    std::fs::write(&password, "correct horse").unwrap();
+    let d =
+        Daemon::devnet(&dir.path().join("data"), &["--demo-tps", "0", "--block-time-ms", "200"]);
+    let wallet = Wallet::new(dir.path(), "correct horse");
     let devnet: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("data/devnet.json")).unwrap(),
     )
     .unwrap();
-    let funded = devnet["genesis"]["allocations"][0]["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let funded = devnet["genesis"]["allocations"][0]["address"].as_str().unwrap().to_string();
     // Demo keys are the same on every devnet; a user copies one from the start-up output.
-    let key_hex = starling_demo_key_hex();
-    import_demo_key(&keys, "alice", &key_hex, &password);
-    let (ok, listed, _) = cli(
-        &["keys", "list", "--keys-dir", keys.to_str().unwrap()],
-        None,
-    );
-    assert!(
-        ok && listed.contains(&funded),
-        "keys list shows the imported address: {listed}"
-    );
+    wallet.run(&["keys", "import", "alice"], Some(&starling_demo_key_hex()));
+    let listed = wallet.run(&["keys", "list"], None);
+    assert!(listed.contains(&funded), "keys list shows the imported address: {listed}");
 
     let to = fresh_address(7);
     let before = balance(&d, &funded);
     for amount in [5u64, 6] {
-        let (ok, out, err) = cli(
-            &[
-                "tx",
-                "transfer",
-                "--from",
-                "alice",
-                "--to",
-                &to,
-                "--amount",
-                &amount.to_string(),
-                "--fee",
-                "2",
-                "--wait",
-                "--rpc",
-                &d.rpc_url(),
-                "--keys-dir",
-                keys.to_str().unwrap(),
-                "--password-file",
-                password.to_str().unwrap(),
-            ],
-            None,
-        );
-        assert!(ok, "transfer failed: {err}");
-        let hash = out.trim();
+        let hash = wallet.transfer(&d.rpc_url(), "alice", &to, amount, 2);
+        let hash = hash.as_str();
         let status = d.result("starknet_getTransactionStatus", json!([hash]));
         assert_eq!(status["finality_status"], "ACCEPTED_ON_L2");
         let block = d.result(
             "starknet_getBlockWithTxHashes",
             json!([{ "block_number": status["block_number"] }]),
         );
-        assert!(
-            block["transactions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|h| h == hash)
-        );
+        assert!(block["transactions"].as_array().unwrap().iter().any(|h| h == hash));
     }
     assert_eq!(balance(&d, &to), 11);
-    assert_eq!(
-        balance(&d, &funded),
-        before - 11 - 4,
-        "amounts plus fees are debited"
-    );
-    assert_eq!(
-        d.result("starknet_getNonce", json!(["latest", funded])),
-        "0x2"
-    );
+    assert_eq!(balance(&d, &funded), before - 11 - 4, "amounts plus fees are debited");
+    assert_eq!(d.result("starknet_getNonce", json!(["latest", funded])), "0x2");
 }
 
 /// The hex private key of devnet demo account 0, as `starling devnet` prints it.
 fn starling_demo_key_hex() -> String {
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(common::BIN)
-        .args([
-            "devnet",
-            "--http-port",
-            "0",
-            "--demo-tps",
-            "0",
-            "--data-dir",
-        ])
+        .args(["devnet", "--http-port", "0", "--demo-tps", "0", "--data-dir"])
         .arg(dir.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -167,37 +84,19 @@ fn starling_demo_key_hex() -> String {
 #[test]
 fn bad_requests_get_clear_errors_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::devnet(
-        dir.path(),
-        &["--demo-tps", "0", "--block-time-ms", "100000"],
-    );
+    let d = Daemon::devnet(dir.path(), &["--demo-tps", "0", "--block-time-ms", "100000"]);
     let status_before = d.result("starling_status", json!([]));
 
-    assert_eq!(
-        d.call("starling_noSuchMethod", json!([]))["error"]["code"],
-        -32601
-    );
+    assert_eq!(d.call("starling_noSuchMethod", json!([]))["error"]["code"], -32601);
     assert_eq!(d.post("{not json").1["error"]["code"], -32700);
-    assert_eq!(
-        d.post(r#"{"jsonrpc":"2.0","id":1}"#).1["error"]["code"],
-        -32600
-    );
-    assert_eq!(
-        d.call("starling_getBlock", json!(["ten"]))["error"]["code"],
-        -32602
-    );
-    assert_eq!(
-        d.call("starling_getBlock", json!([999]))["error"]["code"],
-        24
-    );
+    assert_eq!(d.post(r#"{"jsonrpc":"2.0","id":1}"#).1["error"]["code"], -32600);
+    assert_eq!(d.call("starling_getBlock", json!(["ten"]))["error"]["code"], -32602);
+    assert_eq!(d.call("starling_getBlock", json!([999]))["error"]["code"], 24);
     assert_eq!(
         d.call("starknet_getTransactionByHash", json!([fresh_address(1)]))["error"]["code"],
         29
     );
-    assert_eq!(
-        d.call("starling_getAccount", json!(["0x12"]))["error"]["code"],
-        -32602
-    );
+    assert_eq!(d.call("starling_getAccount", json!(["0x12"]))["error"]["code"], -32602);
 
     let huge = format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"starling_status","params":["{}"]}}"#,
@@ -209,16 +108,8 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
 
     let malformed = d.call("starling_addTransaction", json!(["0x0102"]));
     assert_eq!(malformed["error"]["code"], 55, "{malformed}");
-    assert!(
-        malformed["error"]["data"]
-            .as_str()
-            .unwrap()
-            .contains("malformed")
-    );
-    let oversized = d.call(
-        "starling_addTransaction",
-        json!([format!("0x{}", "00".repeat(5000))]),
-    );
+    assert!(malformed["error"]["data"].as_str().unwrap().contains("malformed"));
+    let oversized = d.call("starling_addTransaction", json!([format!("0x{}", "00".repeat(5000))]));
     assert_eq!(oversized["error"]["code"], -32602);
 
     let status_after = d.result("starling_status", json!([]));
@@ -233,12 +124,8 @@ fn kill_9_loses_no_reported_block_and_restart_resumes() {
     let data = dir.path().join("data");
     let mut d = Daemon::devnet(&data, &["--demo-tps", "40", "--block-time-ms", "100"]);
     let key = StarkSecretKey::from_bytes(&parse_key(&starling_demo_key_hex())).unwrap();
-    let chain_id = ChainId::new(
-        d.result("starling_status", json!([]))["chain_id"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let chain_id =
+        ChainId::new(d.result("starling_status", json!([]))["chain_id"].as_str().unwrap()).unwrap();
     d.wait_for(60, "blocks with transactions", |d| {
         d.height() >= 5
             && d.result("starknet_getBlockWithTxHashes", json!(["latest"]))["transactions"]
@@ -254,27 +141,17 @@ fn kill_9_loses_no_reported_block_and_restart_resumes() {
             sender_key: key.public_key(),
             nonce,
             fee: 5,
-            call: Call::Transfer {
-                to: Address([9; 32]),
-                amount: 1,
-            },
+            call: Call::Transfer { to: Address([9; 32]), amount: 1 },
         };
         let hex = format!("0x{}", hex::encode(body.sign(&key).encode_message()));
         let answer = d.call("starling_addTransaction", json!([hex]));
-        acknowledged.push(
-            answer["result"]["transaction_hash"]
-                .as_str()
-                .expect("acknowledged")
-                .to_string(),
-        );
+        acknowledged
+            .push(answer["result"]["transaction_hash"].as_str().expect("acknowledged").to_string());
     }
     let reported = d.height();
     let hashes: Vec<Value> = (0..=reported)
         .map(|h| {
-            d.result(
-                "starknet_getBlockWithTxHashes",
-                json!([{ "block_number": h }]),
-            )["block_hash"]
+            d.result("starknet_getBlockWithTxHashes", json!([{ "block_number": h }]))["block_hash"]
                 .clone()
         })
         .collect();
@@ -287,22 +164,13 @@ fn kill_9_loses_no_reported_block_and_restart_resumes() {
         "resumed at or past the reported height"
     );
     for (h, hash) in hashes.iter().enumerate() {
-        let block = d.result(
-            "starknet_getBlockWithTxHashes",
-            json!([{ "block_number": h }]),
-        );
+        let block = d.result("starknet_getBlockWithTxHashes", json!([{ "block_number": h }]));
         assert_eq!(&block["block_hash"], hash, "block {h} survived unchanged");
     }
     for hash in &acknowledged {
         let status = d.result("starknet_getTransactionStatus", json!([hash]));
-        assert!(
-            status["finality_status"].is_string(),
-            "acknowledged {hash} survived: {status}"
-        );
+        assert!(status["finality_status"].is_string(), "acknowledged {hash} survived: {status}");
     }
     let head = d.result("starknet_getBlockWithTxHashes", json!(["latest"]));
-    assert_eq!(
-        head["new_root"], status["state_root"],
-        "state matches the head after restart"
-    );
+    assert_eq!(head["new_root"], status["state_root"], "state matches the head after restart");
 }

@@ -5,46 +5,18 @@ mod common;
 
 use std::path::Path;
 
-use common::{Daemon, cli};
+use common::{Daemon, Wallet, cli};
 use serde_json::json;
 
-fn keys_new(keys: &Path, pw: &Path, name: &str, sequencer: bool) -> String {
-    let mut args = vec![
-        "keys",
-        "new",
-        name,
-        "--keys-dir",
-        keys.to_str().unwrap(),
-        "--password-file",
-        pw.to_str().unwrap(),
-    ];
-    if sequencer {
-        args.push("--sequencer");
-    }
-    let (ok, out, err) = cli(&args, None);
-    assert!(ok, "keys new failed: {err}");
-    out
-}
-
-fn genesis(dir: &Path, pw: &Path, chain: &str, alloc: &str) -> std::path::PathBuf {
+fn genesis(wallet: &Wallet, dir: &Path, chain: &str, alloc: &str) -> std::path::PathBuf {
     let out = dir.join(format!("{chain}.json"));
-    let seq = dir.join("keys/seq.json");
-    let (ok, _, err) = cli(
-        &[
-            "genesis",
-            "--chain-id",
-            chain,
-            "--sequencer-key",
-            seq.to_str().unwrap(),
-            "--alloc",
-            alloc,
-            "--out",
-            out.to_str().unwrap(),
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-        None,
-    );
+    let seq = wallet.keys.join("seq.json");
+    let (seq, out_s) = (seq.to_str().unwrap(), out.to_str().unwrap());
+    let args =
+        ["genesis", "--chain-id", chain, "--sequencer-key", seq, "--alloc", alloc, "--out", out_s];
+    // `genesis` takes --password-file but not --keys-dir.
+    let (ok, _, err) =
+        cli(&[&args[..], &["--password-file", wallet.password.to_str().unwrap()]].concat(), None);
     assert!(ok, "genesis failed: {err}");
     out
 }
@@ -68,98 +40,51 @@ fn node_args<'a>(data: &'a str, genesis: &'a str, seq: &'a str, pw: &'a str) -> 
 #[test]
 fn a_node_from_keystores_and_genesis_sequences_and_refuses_foreign_or_corrupt_data() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("keys");
-    let pw = dir.path().join("pw");
-    std::fs::write(&pw, "s3cret\n").unwrap();
-    keys_new(&keys, &pw, "seq", true);
-    let alice = keys_new(&keys, &pw, "alice", false);
-    let alice_address = alice
-        .lines()
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let genesis_a = genesis(dir.path(), &pw, "chain-a", &format!("{alice_address}=1000"));
-    let genesis_b = genesis(dir.path(), &pw, "chain-b", &format!("{alice_address}=1000"));
+    // A trailing newline in the password file is not part of the password.
+    let wallet = Wallet::new(dir.path(), "s3cret\n");
+    let out = wallet.run(&["keys", "new", "seq", "--sequencer"], None);
+    assert!(out.starts_with("sequencer public key 0x"), "{out}");
+    let alice = wallet.run(&["keys", "new", "alice"], None);
+    let alice_address =
+        alice.lines().next().unwrap().split_whitespace().nth(1).unwrap().to_string();
+    let allocation = format!("{alice_address}=1000");
+    let genesis_a = genesis(&wallet, dir.path(), "chain-a", &allocation);
+    let genesis_b = genesis(&wallet, dir.path(), "chain-b", &allocation);
 
     let data = dir.path().join("data");
-    let (data_s, ga, gb) = (
-        data.to_str().unwrap(),
-        genesis_a.to_str().unwrap(),
-        genesis_b.to_str().unwrap(),
-    );
-    let seq = keys.join("seq.json");
-    let (seq_s, pw_s) = (seq.to_str().unwrap(), pw.to_str().unwrap());
+    let (data_s, ga, gb) =
+        (data.to_str().unwrap(), genesis_a.to_str().unwrap(), genesis_b.to_str().unwrap());
+    let seq = wallet.keys.join("seq.json");
+    let (seq_s, pw_s) = (seq.to_str().unwrap(), wallet.password.to_str().unwrap());
     let mut config = dir.path().join("node.toml");
     std::fs::write(&config, "[block]\ninterval_ms = 100\n").unwrap();
     let mut args = node_args(data_s, ga, seq_s, pw_s);
     args.extend(["--config", config.to_str().unwrap()]);
     let mut d = Daemon::start(&args);
-    let (ok, _, err) = cli(
-        &[
-            "tx",
-            "transfer",
-            "--from",
-            "alice",
-            "--to",
-            &format!("0x{}", "0b".repeat(32)),
-            "--amount",
-            "10",
-            "--wait",
-            "--rpc",
-            &d.rpc_url(),
-            "--keys-dir",
-            keys.to_str().unwrap(),
-            "--password-file",
-            pw_s,
-        ],
-        None,
-    );
-    assert!(ok, "transfer failed: {err}");
+    wallet.transfer(&d.rpc_url(), "alice", &format!("0x{}", "0b".repeat(32)), 10, 1);
     let account = d.result("starling_getAccount", json!([alice_address]));
     assert_eq!(account["balance"], "989", "1000 - 10 - fee 1");
-    assert_eq!(
-        d.result("starknet_chainId", json!([])),
-        "0x636861696e2d61",
-        "chain-a as hex"
-    );
+    assert_eq!(d.result("starknet_chainId", json!([])), "0x636861696e2d61", "chain-a as hex");
     d.kill();
 
     let (ok, _, err) = cli(&node_args(data_s, gb, seq_s, pw_s), None);
-    assert!(
-        !ok && err.contains("different chain"),
-        "refuses another chain's data: {err}"
-    );
+    assert!(!ok && err.contains("different chain"), "refuses another chain's data: {err}");
 
     let wrong_pw = dir.path().join("wrong");
     std::fs::write(&wrong_pw, "nope").unwrap();
-    let (ok, _, err) = cli(
-        &node_args(data_s, ga, seq_s, wrong_pw.to_str().unwrap()),
-        None,
-    );
-    assert!(
-        !ok && err.contains("password"),
-        "a wrong password is named as such: {err}"
-    );
+    let (ok, _, err) = cli(&node_args(data_s, ga, seq_s, wrong_pw.to_str().unwrap()), None);
+    assert!(!ok && err.contains("password"), "a wrong password is named as such: {err}");
 
     config = dir.path().join("bad.toml");
     std::fs::write(&config, "[block]\ninterval = 5\n").unwrap();
     let mut args = node_args(data_s, ga, seq_s, pw_s);
     args.extend(["--config", config.to_str().unwrap()]);
     let (ok, _, err) = cli(&args, None);
-    assert!(
-        !ok && err.contains("invalid config"),
-        "unknown config keys are refused: {err}"
-    );
+    assert!(!ok && err.contains("invalid config"), "unknown config keys are refused: {err}");
 
     corrupt_an_account(&data.join("chain.redb"));
     let (ok, _, err) = cli(&node_args(data_s, ga, seq_s, pw_s), None);
-    assert!(
-        !ok && err.contains("corrupt"),
-        "corrupt stored state is refused: {err}"
-    );
+    assert!(!ok && err.contains("corrupt"), "corrupt stored state is refused: {err}");
 }
 
 /// Overwrites one stored account with bytes that do not decode.

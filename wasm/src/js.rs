@@ -22,14 +22,9 @@ pub fn verify_block(
     chain_id: &str,
     sequencer_hex: &str,
 ) -> Result<JsValue, JsError> {
-    let summary = crate::verify_block_hex(
-        block_hex,
-        parent_block_hex,
-        witness_hex,
-        chain_id,
-        sequencer_hex,
-    )
-    .map_err(|e| JsError::new(&e))?;
+    let summary =
+        crate::verify_block_hex(block_hex, parent_block_hex, witness_hex, chain_id, sequencer_hex)
+            .map_err(|e| JsError::new(&e))?;
     to_js(&summary)
 }
 
@@ -57,9 +52,7 @@ pub struct JsChainVerifier(ChainVerifier);
 impl JsChainVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(chain_id: &str, sequencer_hex: &str) -> Result<JsChainVerifier, JsError> {
-        ChainVerifier::new(chain_id, sequencer_hex)
-            .map(Self)
-            .map_err(|e| JsError::new(&e))
+        ChainVerifier::new(chain_id, sequencer_hex).map(Self).map_err(|e| JsError::new(&e))
     }
 
     /// See the free function `verifyBlock`.

@@ -125,10 +125,7 @@ impl ChainVerifier {
         let sequencer = sequencer_hex
             .parse::<SequencerPublicKey>()
             .map_err(|e| format!("sequencer key {sequencer_hex:?}: {e}"))?;
-        Ok(Self {
-            chain_id,
-            sequencer,
-        })
+        Ok(Self { chain_id, sequencer })
     }
 
     pub fn chain_id(&self) -> &ChainId {
@@ -168,22 +165,16 @@ impl ChainVerifier {
 /// has no parent and no signature; it is trusted because the chain is named by its
 /// hash (taken from the node's status, or configured).
 pub fn check_genesis(block: &Block, genesis_hash_hex: &str) -> Result<(), String> {
-    let expected: Hash = genesis_hash_hex
-        .parse()
-        .map_err(|e| format!("genesis hash {genesis_hash_hex:?}: {e}"))?;
+    let expected: Hash =
+        genesis_hash_hex.parse().map_err(|e| format!("genesis hash {genesis_hash_hex:?}: {e}"))?;
     if block.header.height != 0 {
-        return Err(format!(
-            "block {} is not a genesis block",
-            block.header.height
-        ));
+        return Err(format!("block {} is not a genesis block", block.header.height));
     }
     let found = block.hash();
     if found == expected {
         Ok(())
     } else {
-        Err(format!(
-            "genesis block hashes to {found}, the chain's genesis is {expected}"
-        ))
+        Err(format!("genesis block hashes to {found}, the chain's genesis is {expected}"))
     }
 }
 

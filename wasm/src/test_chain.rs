@@ -25,9 +25,7 @@ impl TestChain {
     pub fn build(len: usize, seed: u8) -> Self {
         let sequencer = SequencerKey::from_seed(&[seed; 32]);
         let alice = StarkSecretKey::from_entropy(&[1; 32]);
-        let bob = StarkSecretKey::from_entropy(&[2; 32])
-            .public_key()
-            .address();
+        let bob = StarkSecretKey::from_entropy(&[2; 32]).public_key().address();
         let chain_id = ChainId::new(CHAIN).expect("valid chain id");
         let genesis = Genesis {
             chain_id: chain_id.clone(),
@@ -48,10 +46,7 @@ impl TestChain {
                 sender_key: alice.public_key(),
                 nonce,
                 fee: 3,
-                call: Call::Transfer {
-                    to: bob,
-                    amount: 100 + nonce,
-                },
+                call: Call::Transfer { to: bob, amount: 100 + nonce },
             }
             .sign(&alice);
             let template = BlockTemplate {
@@ -69,12 +64,7 @@ impl TestChain {
             blocks.push(built.block);
             witnesses.push(built.witness);
         }
-        Self {
-            genesis: genesis_block,
-            blocks,
-            witnesses,
-            sequencer,
-        }
+        Self { genesis: genesis_block, blocks, witnesses, sequencer }
     }
 
     /// The block at `height` (0 is genesis).

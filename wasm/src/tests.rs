@@ -27,10 +27,7 @@ fn honest_blocks_verify_from_hex_and_summarise_their_transactions() {
     assert_eq!(first.hash, chain.block(1).hash().to_string());
     assert_eq!(first.transactions.len(), 1);
     let tx = &first.transactions[0];
-    assert_eq!(
-        (tx.amount, tx.fee, tx.nonce, tx.kind.as_str()),
-        (100, 3, 0, "transfer")
-    );
+    assert_eq!((tx.amount, tx.fee, tx.nonce, tx.kind.as_str()), (100, 3, 0, "transfer"));
     assert_eq!(tx.hash, chain.block(1).transactions[0].hash().to_string());
 
     let second = v
@@ -73,13 +70,8 @@ fn a_block_signed_by_another_key_is_rejected() {
     let chain = TestChain::build(1, 7);
     let other = SequencerKey::from_seed(&[8; 32]);
     let v = ChainVerifier::new(CHAIN, &other.public_key().to_string()).unwrap();
-    let err = v
-        .verify(
-            chain.block(1),
-            &chain.genesis.header,
-            chain.witness(1).unwrap(),
-        )
-        .unwrap_err();
+    let err =
+        v.verify(chain.block(1), &chain.genesis.header, chain.witness(1).unwrap()).unwrap_err();
     assert!(err.contains("expected"), "{err}");
 }
 
@@ -100,11 +92,8 @@ fn a_block_on_the_wrong_parent_is_rejected() {
 fn a_witness_for_another_state_is_rejected() {
     let chain = TestChain::build(2, 7);
     // Block 2's witness proves accounts against block 1's root, not genesis's.
-    let result = verifier(&chain).verify(
-        chain.block(1),
-        &chain.genesis.header,
-        chain.witness(2).unwrap(),
-    );
+    let result =
+        verifier(&chain).verify(chain.block(1), &chain.genesis.header, chain.witness(2).unwrap());
     assert!(result.is_err());
 }
 

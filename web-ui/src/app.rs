@@ -299,10 +299,7 @@ async fn poll_once(
     for height in heights {
         let block: BlockResponse = match rpc.call("starling_getBlock", json!([height])).await {
             // The status was a moment ahead of what the node serves; next round.
-            Err(CallError::Rpc {
-                code: BLOCK_NOT_FOUND,
-                ..
-            }) => break,
+            Err(CallError::Rpc { code: BLOCK_NOT_FOUND, .. }) => break,
             other => other?,
         };
         let parent: Option<BlockResponse> = match tracker.parent_needed(height) {

@@ -19,10 +19,7 @@ impl RpcClient {
     /// The daemon serves the page and the RPC from one origin, so the endpoint is
     /// `/rpc` on whatever host and port the page came from.
     pub fn same_origin() -> Self {
-        Self {
-            url: "/rpc".to_owned(),
-            next_id: Cell::new(1),
-        }
+        Self { url: "/rpc".to_owned(), next_id: Cell::new(1) }
     }
 
     pub async fn call<T: DeserializeOwned>(
@@ -45,9 +42,7 @@ async fn post_json(url: &str, body: &str) -> Result<String, String> {
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     let headers = Headers::new().map_err(js_text)?;
-    headers
-        .set("content-type", "application/json")
-        .map_err(js_text)?;
+    headers.set("content-type", "application/json").map_err(js_text)?;
     init.set_headers(&headers);
     let request = Request::new_with_str_and_init(url, &init).map_err(js_text)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
@@ -56,17 +51,10 @@ async fn post_json(url: &str, body: &str) -> Result<String, String> {
         .dyn_into()
         .map_err(js_text)?;
     if !response.ok() {
-        return Err(format!(
-            "HTTP {} {}",
-            response.status(),
-            response.status_text()
-        ));
+        return Err(format!("HTTP {} {}", response.status(), response.status_text()));
     }
-    let text = JsFuture::from(response.text().map_err(js_text)?)
-        .await
-        .map_err(js_text)?;
-    text.as_string()
-        .ok_or_else(|| "response body is not text".to_owned())
+    let text = JsFuture::from(response.text().map_err(js_text)?).await.map_err(js_text)?;
+    text.as_string().ok_or_else(|| "response body is not text".to_owned())
 }
 
 /// Resolves after `ms` milliseconds.
@@ -74,10 +62,7 @@ pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
             // If the timer cannot be set, resolve at once rather than stall the loop.
-            if window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-                .is_err()
-            {
+            if window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).is_err() {
                 let _ = resolve.call0(&JsValue::NULL);
             }
         }
@@ -88,12 +73,7 @@ pub async fn sleep(ms: i32) {
 /// `timestamp_ms` as local wall-clock time, `HH:MM:SS`.
 pub fn clock_time(timestamp_ms: u64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(timestamp_ms as f64));
-    format!(
-        "{:02}:{:02}:{:02}",
-        date.get_hours(),
-        date.get_minutes(),
-        date.get_seconds()
-    )
+    format!("{:02}:{:02}:{:02}", date.get_hours(), date.get_minutes(), date.get_seconds())
 }
 
 /// The message of a JS exception (a `TypeError: Failed to fetch`, say).

@@ -80,9 +80,8 @@ pub fn parse_response<T: DeserializeOwned>(body: &str) -> Result<T, CallError> {
     if let Some(ErrorObject { code, message }) = envelope.error {
         return Err(CallError::Rpc { code, message });
     }
-    let result = envelope
-        .result
-        .ok_or_else(|| CallError::BadResponse("no result and no error".into()))?;
+    let result =
+        envelope.result.ok_or_else(|| CallError::BadResponse("no result and no error".into()))?;
     serde_json::from_value(result).map_err(|e| CallError::BadResponse(e.to_string()))
 }
 
@@ -92,12 +91,9 @@ mod tests {
 
     #[test]
     fn request_bodies_are_json_rpc_2() {
-        let body: serde_json::Value = serde_json::from_str(&request_body(
-            7,
-            "starling_getBlock",
-            serde_json::json!([3]),
-        ))
-        .unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&request_body(7, "starling_getBlock", serde_json::json!([3])))
+                .unwrap();
         assert_eq!(body["jsonrpc"], "2.0");
         assert_eq!(body["id"], 7);
         assert_eq!(body["method"], "starling_getBlock");
@@ -127,10 +123,7 @@ mod tests {
         let err = parse_response::<BlockResponse>(body).unwrap_err();
         assert_eq!(
             err,
-            CallError::Rpc {
-                code: BLOCK_NOT_FOUND,
-                message: "Block not found".into()
-            }
+            CallError::Rpc { code: BLOCK_NOT_FOUND, message: "Block not found".into() }
         );
     }
 

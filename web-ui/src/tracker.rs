@@ -134,22 +134,11 @@ impl Tracker {
             // Keep only what the next blocks can need.
             self.accepted = self.accepted.split_off(&height.saturating_sub(WINDOW));
         }
-        let hash = summary
-            .as_ref()
-            .map_or_else(|| response.hash.clone(), |s| s.hash.clone());
-        let row = BlockRow {
-            height,
-            hash,
-            summary,
-            verdict,
-        };
+        let hash = summary.as_ref().map_or_else(|| response.hash.clone(), |s| s.hash.clone());
+        let row = BlockRow { height, hash, summary, verdict };
         self.next = self.next.max(height + 1);
 
-        let at = self
-            .rows
-            .iter()
-            .position(|r| r.height <= height)
-            .unwrap_or(self.rows.len());
+        let at = self.rows.iter().position(|r| r.height <= height).unwrap_or(self.rows.len());
         if self.rows.get(at).is_some_and(|r| r.height == height) {
             self.rows[at] = row.clone();
         } else {
@@ -181,9 +170,8 @@ impl Tracker {
         let parent_header = match (self.accepted.get(&(height - 1)), parent) {
             (Some(header), _) => header,
             (None, Some(p)) => {
-                fetched_parent = decode_block_hex(&p.block)
-                    .map_err(|e| format!("parent {e}"))?
-                    .header;
+                fetched_parent =
+                    decode_block_hex(&p.block).map_err(|e| format!("parent {e}"))?.header;
                 &fetched_parent
             }
             (None, None) => return Err(format!("parent block {} is not available", height - 1)),
@@ -243,11 +231,7 @@ mod tests {
     }
 
     fn verdicts(tracker: &Tracker) -> Vec<(u64, &'static str)> {
-        tracker
-            .rows()
-            .iter()
-            .map(|r| (r.height, r.verdict.attr()))
-            .collect()
+        tracker.rows().iter().map(|r| (r.height, r.verdict.attr())).collect()
     }
 
     #[test]
@@ -257,24 +241,11 @@ mod tests {
         assert_eq!(poll(&mut tracker, &chain, 3), vec![0, 1, 2, 3]);
         assert_eq!(
             verdicts(&tracker),
-            vec![
-                (3, "verified"),
-                (2, "verified"),
-                (1, "verified"),
-                (0, "genesis")
-            ]
+            vec![(3, "verified"), (2, "verified"), (1, "verified"), (0, "genesis")]
         );
         assert_eq!(poll(&mut tracker, &chain, 3), Vec::<u64>::new());
         assert_eq!(poll(&mut tracker, &chain, 5), vec![4, 5]);
-        assert_eq!(
-            tracker.rows()[0]
-                .summary
-                .as_ref()
-                .unwrap()
-                .transactions
-                .len(),
-            1
-        );
+        assert_eq!(tracker.rows()[0].summary.as_ref().unwrap().transactions.len(), 1);
     }
 
     #[test]
@@ -286,16 +257,10 @@ mod tests {
         assert_eq!(tracker.parent_needed(11), Some(10));
         let parent = response(&chain, 10);
         assert_eq!(
-            tracker
-                .ingest(11, &response(&chain, 11), Some(&parent))
-                .verdict,
+            tracker.ingest(11, &response(&chain, 11), Some(&parent)).verdict,
             Verdict::Verified
         );
-        assert_eq!(
-            tracker.parent_needed(12),
-            None,
-            "an accepted block is the next one's parent"
-        );
+        assert_eq!(tracker.parent_needed(12), None, "an accepted block is the next one's parent");
     }
 
     #[test]
@@ -307,37 +272,21 @@ mod tests {
 
         let mut forged = chain.block(2).clone();
         forged.signature.0[3] ^= 0x40;
-        let tampered = BlockResponse {
-            block: hex_of(&forged),
-            ..response(&chain, 2)
-        };
+        let tampered = BlockResponse { block: hex_of(&forged), ..response(&chain, 2) };
         let row = tracker.ingest(2, &tampered, None);
-        assert!(
-            matches!(&row.verdict, Verdict::Rejected(r) if r.contains("signature")),
-            "{row:?}"
-        );
-        assert!(
-            row.summary.is_some(),
-            "a rejected block still shows what it claims"
-        );
+        assert!(matches!(&row.verdict, Verdict::Rejected(r) if r.contains("signature")), "{row:?}");
+        assert!(row.summary.is_some(), "a rejected block still shows what it claims");
 
         // Block 3 needs the genuine block 2 as its parent, fetched afresh.
         assert_eq!(tracker.parent_needed(3), Some(2));
         let parent = response(&chain, 2);
         assert_eq!(
-            tracker
-                .ingest(3, &response(&chain, 3), Some(&parent))
-                .verdict,
+            tracker.ingest(3, &response(&chain, 3), Some(&parent)).verdict,
             Verdict::Verified
         );
         assert_eq!(
             verdicts(&tracker),
-            vec![
-                (3, "verified"),
-                (2, "rejected"),
-                (1, "verified"),
-                (0, "genesis")
-            ]
+            vec![(3, "verified"), (2, "rejected"), (1, "verified"), (0, "genesis")]
         );
     }
 
@@ -348,10 +297,7 @@ mod tests {
         let mut tracker = Tracker::new();
         tracker.on_status(&status(&chain, 1)).unwrap();
         let row = tracker.ingest(0, &response(&other, 0), None);
-        assert!(
-            matches!(&row.verdict, Verdict::Rejected(r) if r.contains("genesis")),
-            "{row:?}"
-        );
+        assert!(matches!(&row.verdict, Verdict::Rejected(r) if r.contains("genesis")), "{row:?}");
     }
 
     #[test]
@@ -361,27 +307,14 @@ mod tests {
         poll(&mut tracker, &chain, 0);
         tracker.on_status(&status(&chain, 3)).unwrap();
 
-        let no_witness = BlockResponse {
-            witness: None,
-            ..response(&chain, 1)
-        };
+        let no_witness = BlockResponse { witness: None, ..response(&chain, 1) };
         let row = tracker.ingest(1, &no_witness, None);
-        assert_eq!(
-            row.verdict,
-            Verdict::Rejected("the node sent no witness for block 1".into())
-        );
+        assert_eq!(row.verdict, Verdict::Rejected("the node sent no witness for block 1".into()));
 
-        let garbage = BlockResponse {
-            block: "0x0102".into(),
-            ..response(&chain, 2)
-        };
+        let garbage = BlockResponse { block: "0x0102".into(), ..response(&chain, 2) };
         let row = tracker.ingest(2, &garbage, Some(&response(&chain, 1)));
         assert!(row.summary.is_none());
-        assert_eq!(
-            row.hash,
-            chain.block(2).hash().to_string(),
-            "falls back to the node's hash"
-        );
+        assert_eq!(row.hash, chain.block(2).hash().to_string(), "falls back to the node's hash");
         assert!(
             matches!(&row.verdict, Verdict::Rejected(r) if r.starts_with("block does not decode"))
         );

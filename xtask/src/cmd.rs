@@ -24,41 +24,23 @@ fn describe(cmd: &Command) -> String {
 fn shell_word(word: &OsStr) -> String {
     let word = word.to_string_lossy();
     let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c));
-    if plain {
-        word.into_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c));
+    if plain { word.into_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
 }
 
 /// Runs `cmd` with inherited stdio after echoing it; an error names the command.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let line = describe(cmd);
     println!("    $ {line}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start `{line}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{line}` failed ({status})"))
-    }
+    let status = cmd.status().map_err(|e| format!("could not start `{line}`: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{line}` failed ({status})")) }
 }
 
 /// Runs `cmd` without echoing and returns its stdout when it exits successfully;
 /// `None` when it cannot start or fails. For probes such as `tool --version`.
 pub fn probe(cmd: &mut Command) -> Option<String> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Finds `name` on `PATH`, then in cargo's bin directory (where `cargo install`
@@ -80,9 +62,7 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
 
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// Copies the regular files and directories under `from` into `to`, replacing files
@@ -127,14 +107,8 @@ mod tests {
         std::fs::write(from.join("sub").join("x.css"), "css").unwrap();
         std::fs::write(to.join("index.html"), "old").unwrap();
         copy_dir(&from, &to).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(to.join("index.html")).unwrap(),
-            "new"
-        );
-        assert_eq!(
-            std::fs::read_to_string(to.join("sub").join("x.css")).unwrap(),
-            "css"
-        );
+        assert_eq!(std::fs::read_to_string(to.join("index.html")).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(to.join("sub").join("x.css")).unwrap(), "css");
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

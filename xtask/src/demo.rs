@@ -19,11 +19,7 @@ pub fn run(paths: &Paths, mut args: Vec<String>) -> Result<(), String> {
         "starling-node",
     ]))?;
 
-    let mut devnet = vec![
-        "devnet".to_owned(),
-        "--web-dir".to_owned(),
-        site.display().to_string(),
-    ];
+    let mut devnet = vec!["devnet".to_owned(), "--web-dir".to_owned(), site.display().to_string()];
     if !has_flag(&args, "--http-port") {
         devnet.extend(["--http-port".to_owned(), "8080".to_owned()]);
     }
@@ -38,11 +34,7 @@ pub fn run(paths: &Paths, mut args: Vec<String>) -> Result<(), String> {
 
 /// Whether `flag` was given, as `--flag value` or `--flag=value`.
 fn has_flag(args: &[String], flag: &str) -> bool {
-    args.iter().any(|a| {
-        a == flag
-            || a.strip_prefix(flag)
-                .is_some_and(|rest| rest.starts_with('='))
-    })
+    args.iter().any(|a| a == flag || a.strip_prefix(flag).is_some_and(|rest| rest.starts_with('=')))
 }
 
 #[cfg(test)]

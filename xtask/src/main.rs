@@ -81,9 +81,7 @@ fn main() -> ExitCode {
             print!("{HELP}");
             Ok(())
         }
-        other => Err(format!(
-            "unknown command `{other}`; see `cargo xtask --help`"
-        )),
+        other => Err(format!("unknown command `{other}`; see `cargo xtask --help`")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,8 +102,8 @@ fn no_args(command: &str, rest: &[String]) -> Result<(), String> {
             print!("{HELP}");
             std::process::exit(0)
         }
-        Some(a) => Err(format!(
-            "`{command}` takes no arguments (got `{a}`); see `cargo xtask --help`"
-        )),
+        Some(a) => {
+            Err(format!("`{command}` takes no arguments (got `{a}`); see `cargo xtask --help`"))
+        }
     }
 }

@@ -40,20 +40,14 @@ pub fn run(paths: &Paths) -> Result<(), String> {
 /// the toolchain; this catches a toolchain installed before the target was listed.
 fn wasm_target(paths: &Paths, did: &mut Vec<&'static str>) -> Result<(), String> {
     let installed = probe(
-        Command::new("rustup")
-            .args(["target", "list", "--installed"])
-            .current_dir(&paths.repo),
+        Command::new("rustup").args(["target", "list", "--installed"]).current_dir(&paths.repo),
     )
     .ok_or("`rustup target list --installed` failed: is rustup installed and on PATH?")?;
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         return Ok(());
     }
     println!("setup: adding the {WASM_TARGET} target to the pinned toolchain");
-    cmd::run(
-        Command::new("rustup")
-            .args(["target", "add", WASM_TARGET])
-            .current_dir(&paths.repo),
-    )?;
+    cmd::run(Command::new("rustup").args(["target", "add", WASM_TARGET]).current_dir(&paths.repo))?;
     did.push("the wasm32 target");
     Ok(())
 }
@@ -97,15 +91,11 @@ pub fn installed_wasm_bindgen_version() -> Option<String> {
 /// byte-for-byte comparison with it is exact and costs nothing.
 fn node_modules(paths: &Paths, did: &mut Vec<&'static str>) -> Result<(), String> {
     let lock_path = paths.repo.join("package-lock.json");
-    let stamp_path = paths
-        .repo
-        .join("node_modules")
-        .join(".starling-package-lock.json");
+    let stamp_path = paths.repo.join("node_modules").join(".starling-package-lock.json");
     let lock =
         std::fs::read(&lock_path).map_err(|e| format!("reading {}: {e}", lock_path.display()))?;
-    let tools_present = ["wasm-opt", "playwright-core"]
-        .iter()
-        .all(|t| cmd::is_executable(&paths.node_bin(t)));
+    let tools_present =
+        ["wasm-opt", "playwright-core"].iter().all(|t| cmd::is_executable(&paths.node_bin(t)));
     if tools_present && std::fs::read(&stamp_path).ok().as_deref() == Some(lock.as_slice()) {
         return Ok(());
     }
@@ -134,10 +124,7 @@ fn chromium(did: &mut Vec<&'static str>) -> Result<(), String> {
         return if cmd::is_executable(Path::new(&custom)) {
             Ok(())
         } else {
-            Err(format!(
-                "CHROMIUM={} is not an executable file",
-                Path::new(&custom).display()
-            ))
+            Err(format!("CHROMIUM={} is not an executable file", Path::new(&custom).display()))
         };
     }
     if cmd::is_executable(Path::new(DEFAULT_CHROMIUM)) {
@@ -151,11 +138,7 @@ fn chromium(did: &mut Vec<&'static str>) -> Result<(), String> {
     }
     println!("setup: installing Debian's chromium for the browser tests");
     let apt = |args: &[&str]| {
-        cmd::run(
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        )
+        cmd::run(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive"))
     };
     apt(&["update", "-qq"])?;
     apt(&["install", "-y", "-qq", "chromium"])?;

@@ -83,9 +83,7 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
     for (i, &stage) in stages.iter().enumerate() {
         println!("\n==> [{}/{}] {}", i + 1, stages.len(), stage.title());
         let blocked = stage.needs().iter().find(|need| {
-            results
-                .iter()
-                .any(|(s, outcome, _)| s == *need && !matches!(outcome, Outcome::Passed))
+            results.iter().any(|(s, outcome, _)| s == *need && !matches!(outcome, Outcome::Passed))
         });
         let t = Instant::now();
         let outcome = match blocked {
@@ -104,10 +102,7 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
         results.push((stage, outcome, took));
     }
 
-    println!(
-        "\nxtask test summary ({:.0}s in all):",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\nxtask test summary ({:.0}s in all):", started.elapsed().as_secs_f64());
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for (stage, outcome, took) in &results {
         let (mark, note) = match outcome {
@@ -124,11 +119,7 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
                 ("skipped", format!(": {why}"))
             }
         };
-        println!(
-            "  {mark} {:>6.1}s  {}{note}",
-            took.as_secs_f64(),
-            stage.title()
-        );
+        println!("  {mark} {:>6.1}s  {}{note}", took.as_secs_f64(), stage.title());
     }
     let not_passed: Vec<&str> = results
         .iter()
@@ -139,11 +130,7 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
         println!("not passed: {}", not_passed.join("; "));
     }
     // Last, alone on its line, so log readers (people and CI) find the verdict.
-    let skipped_note = if skipped > 0 {
-        format!(", {skipped} skipped")
-    } else {
-        String::new()
-    };
+    let skipped_note = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
     println!("xtask: {passed} passed, {failed} failed{skipped_note}");
     if not_passed.is_empty() {
         Ok(())

@@ -37,10 +37,7 @@ pub fn build(paths: &Paths) -> Result<PathBuf, String> {
         .ok_or("wasm-bindgen is not installed; run `cargo xtask setup`")?;
     let wasm_opt = paths.node_bin("wasm-opt");
     if !cmd::is_executable(&wasm_opt) {
-        return Err(format!(
-            "{} is missing; run `cargo xtask setup`",
-            wasm_opt.display()
-        ));
+        return Err(format!("{} is missing; run `cargo xtask setup`", wasm_opt.display()));
     }
 
     println!("build-web: compiling starling-web-ui and starling-wasm for wasm32 (release)");
@@ -63,33 +60,17 @@ pub fn build(paths: &Paths) -> Result<PathBuf, String> {
     println!("build-web: wasm-bindgen + wasm-opt -> {}", site.display());
     // The page is a binary crate (its `main` mounts the app), so its artifact keeps
     // the package's hyphens.
-    bind(
-        &wasm_bindgen,
-        &out.join("starling-web-ui.wasm"),
-        &site,
-        "starling_web_ui",
-        false,
-    )?;
+    bind(&wasm_bindgen, &out.join("starling-web-ui.wasm"), &site, "starling_web_ui", false)?;
     optimise(&wasm_opt, &site.join("starling_web_ui_bg.wasm"))?;
     cmd::copy_dir(&paths.repo.join("www"), &site)?;
 
     let pkg = paths.repo.join("pkg");
-    println!(
-        "build-web: JS package of starling-wasm -> {}",
-        pkg.display()
-    );
-    bind(
-        &wasm_bindgen,
-        &out.join("starling_wasm.wasm"),
-        &pkg,
-        "starling_wasm",
-        true,
-    )?;
+    println!("build-web: JS package of starling-wasm -> {}", pkg.display());
+    bind(&wasm_bindgen, &out.join("starling_wasm.wasm"), &pkg, "starling_wasm", true)?;
     optimise(&wasm_opt, &pkg.join("starling_wasm_bg.wasm"))?;
 
-    let size = std::fs::metadata(site.join("starling_web_ui_bg.wasm"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let size =
+        std::fs::metadata(site.join("starling_web_ui_bg.wasm")).map(|m| m.len()).unwrap_or(0);
     println!(
         "build-web: site ready in {:.1}s ({} KiB of wasm) at {}",
         started.elapsed().as_secs_f64(),
@@ -107,9 +88,7 @@ fn bind(
     typescript: bool,
 ) -> Result<(), String> {
     let mut command = Command::new(wasm_bindgen);
-    command
-        .args(["--target", "web", "--out-name", name, "--out-dir"])
-        .arg(out_dir);
+    command.args(["--target", "web", "--out-name", name, "--out-dir"]).arg(out_dir);
     if !typescript {
         command.arg("--no-typescript");
     }
@@ -118,11 +97,6 @@ fn bind(
 
 fn optimise(wasm_opt: &Path, module: &Path) -> Result<(), String> {
     cmd::run(
-        Command::new(wasm_opt)
-            .arg("-O2")
-            .args(WASM_FEATURES)
-            .arg(module)
-            .arg("-o")
-            .arg(module),
+        Command::new(wasm_opt).arg("-O2").args(WASM_FEATURES).arg(module).arg("-o").arg(module),
     )
 }

@@ -57,8 +57,7 @@ impl SequencerPublicKey {
     ) -> Result<(), SignatureError> {
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| SignatureError::InvalidKey)?;
         let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(message, &signature)
-            .map_err(|_| SignatureError::Mismatch)
+        key.verify_strict(message, &signature).map_err(|_| SignatureError::Mismatch)
     }
 }
 
@@ -102,10 +101,7 @@ mod tests {
         let key = SequencerKey::from_seed(&[7; 32]);
         let sig = key.sign(b"header digest");
         assert_eq!(key.public_key().verify(b"header digest", &sig), Ok(()));
-        assert_eq!(
-            key.public_key().verify(b"other", &sig),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(key.public_key().verify(b"other", &sig), Err(SignatureError::Mismatch));
         let mut bad = sig;
         bad.0[0] ^= 1;
         assert!(key.public_key().verify(b"header digest", &bad).is_err());

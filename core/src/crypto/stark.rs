@@ -96,10 +96,7 @@ impl StarkSecretKey {
         let k = starknet_crypto::rfc6979_generate_k(&message, &self.0, None);
         let signature = starknet_crypto::sign(&self.0, &message, &k)
             .expect("RFC 6979 nonces for a valid key and a 248-bit message always sign");
-        StarkSignature {
-            r: Hash(signature.r.to_bytes_be()),
-            s: Hash(signature.s.to_bytes_be()),
-        }
+        StarkSignature { r: Hash(signature.r.to_bytes_be()), s: Hash(signature.s.to_bytes_be()) }
     }
 }
 
@@ -138,10 +135,7 @@ impl Encode for StarkSignature {
 
 impl Decode for StarkSignature {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            r: Hash::decode_from(reader)?,
-            s: Hash::decode_from(reader)?,
-        })
+        Ok(Self { r: Hash::decode_from(reader)?, s: Hash::decode_from(reader)? })
     }
 }
 
@@ -160,14 +154,8 @@ mod tests {
         let other = hash_bytes(Domain::Transaction, b"pay 6");
         let sig = a.sign(&digest);
         assert_eq!(a.public_key().verify(&digest, &sig), Ok(()));
-        assert_eq!(
-            a.public_key().verify(&other, &sig),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            b.public_key().verify(&digest, &sig),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(a.public_key().verify(&other, &sig), Err(SignatureError::Mismatch));
+        assert_eq!(b.public_key().verify(&digest, &sig), Err(SignatureError::Mismatch));
     }
 
     #[test]
@@ -181,10 +169,7 @@ mod tests {
         let digest = hash_bytes(Domain::Transaction, b"x");
         let mut sig = key(4).sign(&digest);
         sig.r = Hash([0xff; 32]);
-        assert_eq!(
-            key(4).public_key().verify(&digest, &sig),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(key(4).public_key().verify(&digest, &sig), Err(SignatureError::Malformed));
     }
 
     #[test]

@@ -41,11 +41,7 @@ pub fn apply_transaction<S: StateView>(
 ) -> Result<Receipt, TxError> {
     let writes = plan(state, tx)?;
     commit(state, writes)?;
-    Ok(Receipt {
-        tx_hash: tx.hash(),
-        sender: tx.sender(),
-        fee: tx.body.fee,
-    })
+    Ok(Receipt { tx_hash: tx.hash(), sender: tx.sender(), fee: tx.body.fee })
 }
 
 /// Reads the accounts involved and checks every rule; writes nothing.
@@ -60,18 +56,10 @@ fn plan<S: StateView>(state: &S, tx: &Transaction) -> Result<Writes, TxError> {
     if to == sender {
         // Cannot overflow: the credit only gives back part of what was debited.
         after.balance += amount;
-        return Ok(Writes {
-            sender,
-            sender_before: before,
-            sender_after: after,
-            recipient: None,
-        });
+        return Ok(Writes { sender, sender_before: before, sender_after: after, recipient: None });
     }
     let mut recipient = state.account(&to)?;
-    recipient.balance = recipient
-        .balance
-        .checked_add(amount)
-        .ok_or(TxError::RecipientOverflow)?;
+    recipient.balance = recipient.balance.checked_add(amount).ok_or(TxError::RecipientOverflow)?;
     Ok(Writes {
         sender,
         sender_before: before,
@@ -85,14 +73,9 @@ fn debit(account: &Account, tx: &Transaction) -> Result<Account, TxError> {
     let nonce = next_nonce(account.nonce, tx.body.nonce)?;
     let needed = tx.total_cost().ok_or(TxError::AmountOverflow)?;
     let available = account.balance;
-    let balance = available
-        .checked_sub(needed)
-        .ok_or(TxError::InsufficientBalance { needed, available })?;
-    Ok(Account {
-        balance,
-        nonce,
-        ..*account
-    })
+    let balance =
+        available.checked_sub(needed).ok_or(TxError::InsufficientBalance { needed, available })?;
+    Ok(Account { balance, nonce, ..*account })
 }
 
 /// The account nonce after a transaction with nonce `found`, which must be the
@@ -134,11 +117,7 @@ mod tests {
     fn rejects(state: &mut StateTree, tx: &Transaction, error: TxError) {
         let root = state.state_root();
         assert_eq!(apply_transaction(state, tx), Err(error));
-        assert_eq!(
-            state.state_root(),
-            root,
-            "a rejected transaction changed the state"
-        );
+        assert_eq!(state.state_root(), root, "a rejected transaction changed the state");
     }
 
     /// Proves a transfer debits amount plus fee, bumps the nonce, credits the
@@ -149,19 +128,9 @@ mod tests {
         let mut state = funded(&[(alice.public_key().address(), 100)]);
         let tx = transfer(&alice, 0, 3, bob.public_key().address(), 40);
         let receipt = apply_transaction(&mut state, &tx).unwrap();
-        assert_eq!(
-            receipt,
-            Receipt {
-                tx_hash: tx.hash(),
-                sender: tx.sender(),
-                fee: 3
-            }
-        );
+        assert_eq!(receipt, Receipt { tx_hash: tx.hash(), sender: tx.sender(), fee: 3 });
         assert_eq!(state.account(&tx.sender()).unwrap(), account(57, 1));
-        assert_eq!(
-            state.account(&bob.public_key().address()).unwrap(),
-            account(40, 0)
-        );
+        assert_eq!(state.account(&bob.public_key().address()).unwrap(), account(40, 0));
     }
 
     /// Proves a self-transfer only pays the fee and bumps the nonce.
@@ -185,10 +154,7 @@ mod tests {
         rejects(
             &mut state,
             &too_much,
-            TxError::InsufficientBalance {
-                needed: 101,
-                available: 100,
-            },
+            TxError::InsufficientBalance { needed: 101, available: 100 },
         );
         apply_transaction(&mut state, &transfer(&alice, 0, 2, me, 98)).unwrap();
         assert_eq!(state.account(&me).unwrap(), account(98, 1));
@@ -199,19 +165,10 @@ mod tests {
     fn zero_amount_is_allowed() {
         let (alice, bob) = (key(1), key(2));
         let mut state = funded(&[(alice.public_key().address(), 10)]);
-        apply_transaction(
-            &mut state,
-            &transfer(&alice, 0, 1, bob.public_key().address(), 0),
-        )
-        .unwrap();
-        assert_eq!(
-            state.account(&alice.public_key().address()).unwrap(),
-            account(9, 1)
-        );
-        assert_eq!(
-            state.account(&bob.public_key().address()).unwrap(),
-            account(0, 0)
-        );
+        apply_transaction(&mut state, &transfer(&alice, 0, 1, bob.public_key().address(), 0))
+            .unwrap();
+        assert_eq!(state.account(&alice.public_key().address()).unwrap(), account(9, 1));
+        assert_eq!(state.account(&bob.public_key().address()).unwrap(), account(0, 0));
     }
 
     /// Proves nonces must be used one by one, in order.
@@ -223,18 +180,12 @@ mod tests {
         rejects(
             &mut state,
             &transfer(&alice, 1, 1, to, 1),
-            TxError::NonceTooHigh {
-                expected: 0,
-                found: 1,
-            },
+            TxError::NonceTooHigh { expected: 0, found: 1 },
         );
         for nonce in 0..3 {
             apply_transaction(&mut state, &transfer(&alice, nonce, 1, to, 1)).unwrap();
         }
-        assert_eq!(
-            state.account(&alice.public_key().address()).unwrap().nonce,
-            3
-        );
+        assert_eq!(state.account(&alice.public_key().address()).unwrap().nonce, 3);
     }
 
     /// Proves applying the same transaction twice fails: the replay's nonce is used.
@@ -244,14 +195,7 @@ mod tests {
         let mut state = funded(&[(alice.public_key().address(), 100)]);
         let tx = transfer(&alice, 0, 1, Address::ZERO, 5);
         apply_transaction(&mut state, &tx).unwrap();
-        rejects(
-            &mut state,
-            &tx,
-            TxError::NonceTooLow {
-                expected: 1,
-                found: 0,
-            },
-        );
+        rejects(&mut state, &tx, TxError::NonceTooLow { expected: 1, found: 0 });
     }
 
     /// Proves a sender whose balance is one short is refused, and exact is enough.
@@ -260,19 +204,9 @@ mod tests {
         let alice = key(1);
         let mut state = funded(&[(alice.public_key().address(), 10)]);
         let short = transfer(&alice, 0, 2, Address::ZERO, 9);
-        rejects(
-            &mut state,
-            &short,
-            TxError::InsufficientBalance {
-                needed: 11,
-                available: 10,
-            },
-        );
+        rejects(&mut state, &short, TxError::InsufficientBalance { needed: 11, available: 10 });
         apply_transaction(&mut state, &transfer(&alice, 0, 2, Address::ZERO, 8)).unwrap();
-        assert_eq!(
-            state.account(&alice.public_key().address()).unwrap(),
-            account(0, 1)
-        );
+        assert_eq!(state.account(&alice.public_key().address()).unwrap(), account(0, 1));
     }
 
     /// Proves a new, never-funded sender is refused for lack of balance.
@@ -280,14 +214,7 @@ mod tests {
     fn unfunded_sender_is_refused() {
         let mut state = StateTree::new();
         let tx = transfer(&key(1), 0, 1, Address::ZERO, 0);
-        rejects(
-            &mut state,
-            &tx,
-            TxError::InsufficientBalance {
-                needed: 1,
-                available: 0,
-            },
-        );
+        rejects(&mut state, &tx, TxError::InsufficientBalance { needed: 1, available: 0 });
     }
 
     /// Proves amount plus fee overflowing `u64` is its own error, not a balance one.
@@ -306,14 +233,8 @@ mod tests {
         let mut state = funded(&[(alice.public_key().address(), u64::MAX)]);
         let tx = transfer(&alice, 0, 1, bob.public_key().address(), u64::MAX - 1);
         apply_transaction(&mut state, &tx).unwrap();
-        assert_eq!(
-            state.account(&alice.public_key().address()).unwrap(),
-            account(0, 1)
-        );
-        assert_eq!(
-            state.account(&bob.public_key().address()).unwrap().balance,
-            u64::MAX - 1
-        );
+        assert_eq!(state.account(&alice.public_key().address()).unwrap(), account(0, 1));
+        assert_eq!(state.account(&bob.public_key().address()).unwrap().balance, u64::MAX - 1);
     }
 
     /// Proves a credit that would take the recipient past `u64::MAX` is refused,
@@ -324,11 +245,7 @@ mod tests {
         let (alice, bob) = (key(1), key(2));
         let rich = bob.public_key().address();
         let mut state = funded(&[(alice.public_key().address(), 100), (rich, u64::MAX - 5)]);
-        rejects(
-            &mut state,
-            &transfer(&alice, 0, 1, rich, 6),
-            TxError::RecipientOverflow,
-        );
+        rejects(&mut state, &transfer(&alice, 0, 1, rich, 6), TxError::RecipientOverflow);
         apply_transaction(&mut state, &transfer(&alice, 0, 1, rich, 5)).unwrap();
         assert_eq!(state.account(&rich).unwrap().balance, u64::MAX);
     }
@@ -340,11 +257,7 @@ mod tests {
         let me = alice.public_key().address();
         let mut state = StateTree::new();
         state.set_account(me, account(100, u64::MAX)).unwrap();
-        rejects(
-            &mut state,
-            &transfer(&alice, u64::MAX, 1, me, 0),
-            TxError::NonceExhausted,
-        );
+        rejects(&mut state, &transfer(&alice, u64::MAX, 1, me, 0), TxError::NonceExhausted);
     }
 
     /// An address other than `address` on the same tree path (last limb changed).
@@ -352,10 +265,7 @@ mod tests {
         let mut twin = address;
         twin.0[28] ^= 1;
         assert!(crate::hash::is_canonical(&twin.as_hash()));
-        assert_eq!(
-            crate::state::path_of(&twin),
-            crate::state::path_of(&address)
-        );
+        assert_eq!(crate::state::path_of(&twin), crate::state::path_of(&address));
         twin
     }
 
@@ -369,15 +279,9 @@ mod tests {
         let twin = path_twin(occupant);
         let mut state = funded(&[(alice.public_key().address(), 100), (occupant, 1)]);
         let tx = transfer(&alice, 0, 1, twin, 5);
-        let collision = StateError::PathCollision {
-            address: twin,
-            occupant,
-        };
+        let collision = StateError::PathCollision { address: twin, occupant };
         rejects(&mut state, &tx, TxError::State(collision));
-        assert_eq!(
-            state.account(&alice.public_key().address()).unwrap(),
-            account(100, 0)
-        );
+        assert_eq!(state.account(&alice.public_key().address()).unwrap(), account(100, 0));
     }
 
     /// Proves a recipient that cannot hold an account is refused before any write.
@@ -386,11 +290,7 @@ mod tests {
         let alice = key(1);
         let mut state = funded(&[(alice.public_key().address(), 100)]);
         let bad = Address([0xff; 32]);
-        rejects(
-            &mut state,
-            &transfer(&alice, 0, 1, bad, 5),
-            TxError::InvalidRecipient(bad),
-        );
+        rejects(&mut state, &transfer(&alice, 0, 1, bad, 5), TxError::InvalidRecipient(bad));
     }
 
     /// Proves a read the state refuses (a partial state without the witness) is
@@ -415,14 +315,9 @@ mod tests {
     fn apply_trusts_the_stateless_checks() {
         let alice = key(1);
         let mut state = funded(&[(alice.public_key().address(), 100)]);
-        let body = TxBody {
-            chain_id: chain(),
-            ..transfer(&alice, 0, 1, Address::ZERO, 1).body
-        };
-        let unsigned = Transaction {
-            body,
-            signature: transfer(&key(9), 0, 0, Address::ZERO, 0).signature,
-        };
+        let body = TxBody { chain_id: chain(), ..transfer(&alice, 0, 1, Address::ZERO, 1).body };
+        let unsigned =
+            Transaction { body, signature: transfer(&key(9), 0, 0, Address::ZERO, 0).signature };
         assert!(apply_transaction(&mut state, &unsigned).is_ok());
     }
 }

@@ -24,11 +24,7 @@ pub fn apply_transactions<S: StateView>(
         .map(|(index, tx)| {
             check_stateless(tx, chain_id)
                 .and_then(|()| apply_transaction(state, tx))
-                .map_err(|error| BlockExecError {
-                    index,
-                    hash: tx.hash(),
-                    error,
-                })
+                .map_err(|error| BlockExecError { index, hash: tx.hash(), error })
         })
         .collect()
 }
@@ -55,14 +51,8 @@ mod tests {
         ];
         let receipts = apply_transactions(&mut state, &chain(), &txs).unwrap();
         let hashes: Vec<_> = receipts.iter().map(|r| r.tx_hash).collect();
-        assert_eq!(
-            hashes,
-            txs.iter().map(Transaction::hash).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            state.account(&alice.public_key().address()).unwrap(),
-            account(38, 2)
-        );
+        assert_eq!(hashes, txs.iter().map(Transaction::hash).collect::<Vec<_>>());
+        assert_eq!(state.account(&alice.public_key().address()).unwrap(), account(38, 2));
         assert_eq!(state.account(&bob_addr).unwrap(), account(3, 1));
     }
 
@@ -71,20 +61,15 @@ mod tests {
     fn first_failure_is_reported_with_position() {
         let alice = key(1);
         let mut state = funded(&[(alice.public_key().address(), 100)]);
-        let txs = [
-            transfer(&alice, 0, 1, Address::ZERO, 1),
-            transfer(&alice, 0, 1, Address::ZERO, 2),
-        ];
+        let txs =
+            [transfer(&alice, 0, 1, Address::ZERO, 1), transfer(&alice, 0, 1, Address::ZERO, 2)];
         let err = apply_transactions(&mut state, &chain(), &txs).unwrap_err();
         assert_eq!(
             err,
             BlockExecError {
                 index: 1,
                 hash: txs[1].hash(),
-                error: TxError::NonceTooLow {
-                    expected: 1,
-                    found: 0
-                },
+                error: TxError::NonceTooLow { expected: 1, found: 0 },
             }
         );
     }
@@ -117,10 +102,7 @@ mod tests {
     fn empty_block_changes_nothing() {
         let mut state: StateTree = funded(&[(Address::ZERO, 1)]);
         let root = state.state_root();
-        assert_eq!(
-            apply_transactions(&mut state, &chain(), &[]),
-            Ok(Vec::new())
-        );
+        assert_eq!(apply_transactions(&mut state, &chain(), &[]), Ok(Vec::new()));
         assert_eq!(state.state_root(), root);
     }
 }

@@ -38,34 +38,22 @@ impl fmt::Display for TxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::WrongChain { expected, found } => {
-                write!(
-                    f,
-                    "transaction is for chain {found}, this is chain {expected}"
-                )
+                write!(f, "transaction is for chain {found}, this is chain {expected}")
             }
             Self::BadSignature(e) => write!(f, "bad transaction signature: {e}"),
             Self::NonceTooLow { expected, found } => {
-                write!(
-                    f,
-                    "nonce {found} was already used; the next nonce is {expected}"
-                )
+                write!(f, "nonce {found} was already used; the next nonce is {expected}")
             }
             Self::NonceTooHigh { expected, found } => {
                 write!(f, "nonce {found} is ahead of the next nonce {expected}")
             }
             Self::NonceExhausted => f.write_str("the sender's nonce is exhausted"),
             Self::InsufficientBalance { needed, available } => {
-                write!(
-                    f,
-                    "amount plus fee is {needed}, the sender holds {available}"
-                )
+                write!(f, "amount plus fee is {needed}, the sender holds {available}")
             }
             Self::AmountOverflow => f.write_str("amount plus fee overflows a u64"),
             Self::InvalidRecipient(to) => {
-                write!(
-                    f,
-                    "recipient {to} is not a valid address (a limb is ≥ 2^31 - 1)"
-                )
+                write!(f, "recipient {to} is not a valid address (a limb is ≥ 2^31 - 1)")
             }
             Self::RecipientOverflow => f.write_str("the recipient's balance would overflow"),
             Self::State(e) => write!(f, "state access failed: {e}"),
@@ -94,11 +82,7 @@ pub struct BlockExecError {
 
 impl fmt::Display for BlockExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "transaction {} ({}) failed: {}",
-            self.index, self.hash, self.error
-        )
+        write!(f, "transaction {} ({}) failed: {}", self.index, self.hash, self.error)
     }
 }
 
@@ -114,42 +98,23 @@ mod tests {
     /// Proves the messages carry the numbers a user needs to fix the transaction.
     #[test]
     fn display_names_the_numbers_involved() {
-        let e = TxError::InsufficientBalance {
-            needed: 15,
-            available: 10,
-        };
+        let e = TxError::InsufficientBalance { needed: 15, available: 10 };
         assert_eq!(e.to_string(), "amount plus fee is 15, the sender holds 10");
-        let e = TxError::NonceTooLow {
-            expected: 4,
-            found: 2,
-        };
-        assert_eq!(
-            e.to_string(),
-            "nonce 2 was already used; the next nonce is 4"
-        );
+        let e = TxError::NonceTooLow { expected: 4, found: 2 };
+        assert_eq!(e.to_string(), "nonce 2 was already used; the next nonce is 4");
         let wrong = TxError::WrongChain {
             expected: ChainId::new("main").unwrap(),
             found: ChainId::new("test").unwrap(),
         };
-        assert_eq!(
-            wrong.to_string(),
-            "transaction is for chain test, this is chain main"
-        );
+        assert_eq!(wrong.to_string(), "transaction is for chain test, this is chain main");
     }
 
     /// Proves a block error says which transaction failed and why.
     #[test]
     fn block_error_names_index_and_cause() {
-        let e = BlockExecError {
-            index: 3,
-            hash: Hash::ZERO,
-            error: TxError::AmountOverflow,
-        };
+        let e = BlockExecError { index: 3, hash: Hash::ZERO, error: TxError::AmountOverflow };
         let text = e.to_string();
         assert!(text.starts_with("transaction 3 (0x0000"), "{text}");
-        assert!(
-            text.ends_with("failed: amount plus fee overflows a u64"),
-            "{text}"
-        );
+        assert!(text.ends_with("failed: amount plus fee overflows a u64"), "{text}");
     }
 }

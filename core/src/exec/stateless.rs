@@ -21,10 +21,7 @@ pub fn check_chain(tx: &Transaction, chain_id: &ChainId) -> Result<(), TxError> 
     if &tx.body.chain_id == chain_id {
         return Ok(());
     }
-    Err(TxError::WrongChain {
-        expected: chain_id.clone(),
-        found: tx.body.chain_id.clone(),
-    })
+    Err(TxError::WrongChain { expected: chain_id.clone(), found: tx.body.chain_id.clone() })
 }
 
 /// The recipient must be a canonical digest (every limb below 2^31 - 1): the
@@ -60,10 +57,7 @@ impl VerifiedTransaction {
     /// Verifies the signature (computing the hash once for both uses).
     pub fn verify(tx: Transaction) -> Result<Self, TxError> {
         let hash = tx.hash();
-        tx.body
-            .sender_key
-            .verify(&hash, &tx.signature)
-            .map_err(TxError::BadSignature)?;
+        tx.body.sender_key.verify(&hash, &tx.signature).map_err(TxError::BadSignature)?;
         Ok(Self { tx, hash })
     }
 
@@ -100,10 +94,7 @@ mod tests {
     fn wrong_chain_is_refused() {
         let tx = transfer(&key(1), 0, 1, Address::ZERO, 5);
         let other = ChainId::new("elsewhere").unwrap();
-        let expected = TxError::WrongChain {
-            expected: other.clone(),
-            found: chain(),
-        };
+        let expected = TxError::WrongChain { expected: other.clone(), found: chain() };
         assert_eq!(check_stateless(&tx, &other), Err(expected));
     }
 
@@ -111,10 +102,7 @@ mod tests {
     #[test]
     fn tampered_body_fails_signature() {
         let mut tx = transfer(&key(1), 0, 1, Address::ZERO, 5);
-        tx.body.call = Call::Transfer {
-            to: Address::ZERO,
-            amount: 6,
-        };
+        tx.body.call = Call::Transfer { to: Address::ZERO, amount: 6 };
         let expected = TxError::BadSignature(SignatureError::Mismatch);
         assert_eq!(check_stateless(&tx, &chain()), Err(expected));
     }
@@ -124,10 +112,7 @@ mod tests {
     fn signature_by_another_key_fails() {
         let mut tx = transfer(&key(1), 0, 1, Address::ZERO, 5);
         tx.signature = transfer(&key(2), 0, 1, Address::ZERO, 5).signature;
-        assert!(matches!(
-            check_stateless(&tx, &chain()),
-            Err(TxError::BadSignature(_))
-        ));
+        assert!(matches!(check_stateless(&tx, &chain()), Err(TxError::BadSignature(_))));
     }
 
     /// Proves an amount plus fee that overflows is refused before the signature is
@@ -145,10 +130,7 @@ mod tests {
     fn non_canonical_recipient_is_refused() {
         let bad = Address([0xff; 32]);
         let tx = transfer(&key(1), 0, 1, bad, 5);
-        assert_eq!(
-            check_stateless(&tx, &chain()),
-            Err(TxError::InvalidRecipient(bad))
-        );
+        assert_eq!(check_stateless(&tx, &chain()), Err(TxError::InvalidRecipient(bad)));
         let edge = Address(core::array::from_fn(|i| [0xfe, 0xff, 0xff, 0x7f][i % 4]));
         let tx = transfer(&key(1), 0, 1, edge, 5);
         assert_eq!(check_stateless(&tx, &chain()), Ok(()));
@@ -163,9 +145,6 @@ mod tests {
         assert_eq!(verified.transaction(), &tx);
         let mut bad = tx;
         bad.body.fee = 2;
-        assert!(matches!(
-            VerifiedTransaction::verify(bad),
-            Err(TxError::BadSignature(_))
-        ));
+        assert!(matches!(VerifiedTransaction::verify(bad), Err(TxError::BadSignature(_))));
     }
 }

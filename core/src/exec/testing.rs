@@ -34,11 +34,7 @@ pub(crate) fn transfer(
 
 /// An account with no staking records.
 pub(crate) fn account(balance: u64, nonce: u64) -> Account {
-    Account {
-        balance,
-        nonce,
-        staking: Hash::ZERO,
-    }
+    Account { balance, nonce, staking: Hash::ZERO }
 }
 
 /// A state tree holding `balances` at nonce zero.

@@ -67,9 +67,7 @@ pub struct GrainParams {
 impl Grain {
     /// The register seeded with `params` and clocked past its first 160 outputs.
     pub fn new(params: &GrainParams) -> Self {
-        let mut grain = Self {
-            register: initial_register(params),
-        };
+        let mut grain = Self { register: initial_register(params) };
         for _ in 0..160 {
             grain.clock();
         }
@@ -112,9 +110,7 @@ impl Grain {
 
     /// `count` field elements in order.
     pub fn field_elements(&mut self, count: usize, bits: u32, modulus: u64) -> Vec<u64> {
-        (0..count)
-            .map(|_| self.next_field_element(bits, modulus))
-            .collect()
+        (0..count).map(|_| self.next_field_element(bits, modulus)).collect()
     }
 }
 
@@ -135,9 +131,8 @@ mod tests {
             partial_rounds: 14,
         };
         let register = initial_register(&params);
-        let bits: alloc::string::String = (0..80)
-            .map(|i| if (register >> i) & 1 == 1 { '1' } else { '0' })
-            .collect();
+        let bits: alloc::string::String =
+            (0..80).map(|i| if (register >> i) & 1 == 1 { '1' } else { '0' }).collect();
         let expected = alloc::format!(
             "{:02b}{:04b}{:012b}{:012b}{:010b}{:010b}{}",
             1,

@@ -69,11 +69,7 @@ impl M31 {
     /// `self - rhs`.
     #[inline]
     pub const fn sub(self, rhs: Self) -> Self {
-        if self.0 >= rhs.0 {
-            Self(self.0 - rhs.0)
-        } else {
-            Self(self.0 + P - rhs.0)
-        }
+        if self.0 >= rhs.0 { Self(self.0 - rhs.0) } else { Self(self.0 + P - rhs.0) }
     }
 
     /// `-self`.
@@ -120,11 +116,7 @@ impl M31 {
 
     /// The multiplicative inverse, `None` for zero (Fermat: `x^(p-2)`).
     pub const fn inverse(self) -> Option<Self> {
-        if self.0 == 0 {
-            None
-        } else {
-            Some(self.pow(P as u64 - 2))
-        }
+        if self.0 == 0 { None } else { Some(self.pow(P as u64 - 2)) }
     }
 
     /// Reduces a value below `2^62 - 1`, such as a product of two canonical
@@ -142,11 +134,7 @@ impl M31 {
     /// Reduces a value known to be below `2p` with one conditional subtraction.
     #[inline]
     const fn from_below_2p(value: u32) -> Self {
-        if value >= P {
-            Self(value - P)
-        } else {
-            Self(value)
-        }
+        if value >= P { Self(value - P) } else { Self(value) }
     }
 }
 
@@ -245,25 +233,10 @@ mod tests {
         for v in [0, 1, P - 1, P, P + 1, 1 << 31, u32::MAX - 1, u32::MAX] {
             assert_eq!(M31::new(v).value(), v % P, "u32 {v}");
         }
-        for v in [
-            0,
-            P64,
-            P64 * P64,
-            (P64 - 1) * (P64 - 1),
-            u64::MAX,
-            u64::MAX - 1,
-            1 << 62,
-        ] {
+        for v in [0, P64, P64 * P64, (P64 - 1) * (P64 - 1), u64::MAX, u64::MAX - 1, 1 << 62] {
             assert_eq!(M31::from_u64(v).value() as u64, v % P64, "u64 {v}");
         }
-        for v in [
-            0,
-            P64,
-            2 * P64,
-            P64 * P64,
-            (1 << 62) - 2,
-            (1 << 62) - P64 - 3,
-        ] {
+        for v in [0, P64, 2 * P64, P64 * P64, (1 << 62) - 2, (1 << 62) - P64 - 3] {
             assert_eq!(M31::from_u62(v).value() as u64, v % P64, "u62 {v}");
         }
         assert_eq!(M31::from_canonical(P), None);
@@ -274,11 +247,7 @@ mod tests {
     #[test]
     fn pow5_is_a_bijection_with_known_inverse() {
         // 5·d ≡ 1 (mod p-1) gives the inverse exponent d.
-        let d = (1..5u64)
-            .map(|k| k * (P64 - 1) + 1)
-            .find(|n| n % 5 == 0)
-            .unwrap()
-            / 5;
+        let d = (1..5u64).map(|k| k * (P64 - 1) + 1).find(|n| n % 5 == 0).unwrap() / 5;
         for v in [0, 1, 2, 12345, P - 1] {
             let x = M31::new(v);
             assert_eq!(x.pow5(), x.pow(5));

@@ -108,11 +108,7 @@ impl Sponge {
         state[RATE + 2] = M31::new((length & 0xff_ffff) as u32);
         state[RATE + 3] = M31::new(((length >> 24) & 0xff_ffff) as u32);
         state[RATE + 4] = M31::new((length >> 48) as u32);
-        Self {
-            state,
-            position: 0,
-            permuted: false,
-        }
+        Self { state, position: 0, permuted: false }
     }
 
     const fn absorb(&mut self, element: M31) {
@@ -144,10 +140,7 @@ impl Sponge {
 pub fn hash_bytes(domain: Domain, bytes: &[u8]) -> Hash {
     let mut sponge = Sponge::new(domain, InputKind::Bytes, bytes.len() as u64);
     for chunk in bytes.chunks(BYTES_PER_ELEMENT) {
-        let packed = chunk
-            .iter()
-            .rev()
-            .fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+        let packed = chunk.iter().rev().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
         sponge.absorb(M31::new(packed));
     }
     sponge.finish()
@@ -270,10 +263,8 @@ mod tests {
     fn domains_separate() {
         let tags: BTreeSet<u32> = ALL_DOMAINS.iter().map(|d| d.tag().value()).collect();
         assert_eq!(tags.len(), ALL_DOMAINS.len());
-        let digests: BTreeSet<Hash> = ALL_DOMAINS
-            .iter()
-            .map(|d| hash_bytes(*d, b"starling"))
-            .collect();
+        let digests: BTreeSet<Hash> =
+            ALL_DOMAINS.iter().map(|d| hash_bytes(*d, b"starling")).collect();
         assert_eq!(digests.len(), ALL_DOMAINS.len());
     }
 
@@ -287,18 +278,12 @@ mod tests {
         assert_ne!(hash_bytes(d, b"abc"), hash_bytes(d, b"abc\0"));
         let mut seen = BTreeSet::new();
         for len in 0..=60 {
-            assert!(
-                seen.insert(hash_bytes(d, &alloc::vec![0u8; len])),
-                "zeros of length {len}"
-            );
+            assert!(seen.insert(hash_bytes(d, &alloc::vec![0u8; len])), "zeros of length {len}");
         }
         let mut seen = BTreeSet::new();
         for len in 0..=20 {
             let zeros = alloc::vec![M31::ZERO; len];
-            assert!(
-                seen.insert(hash_elements(d, &zeros)),
-                "zero elements, length {len}"
-            );
+            assert!(seen.insert(hash_elements(d, &zeros)), "zero elements, length {len}");
         }
     }
 
@@ -306,10 +291,7 @@ mod tests {
     #[test]
     fn bytes_and_elements_are_separated() {
         // b"\x01\0\0" packs to the single element 1.
-        assert_ne!(
-            hash_bytes(Domain::Leaf, &[1, 0, 0]),
-            hash_elements(Domain::Leaf, &[M31::ONE])
-        );
+        assert_ne!(hash_bytes(Domain::Leaf, &[1, 0, 0]), hash_elements(Domain::Leaf, &[M31::ONE]));
     }
 
     /// Proves bytes are packed little-endian, three to an element: a change in any
@@ -365,10 +347,7 @@ mod tests {
         state[RATE + 2] = M31::new(3);
         permute(&mut state);
         let expected: [M31; DIGEST_ELEMENTS] = core::array::from_fn(|i| state[i]);
-        assert_eq!(
-            hash_elements(Domain::Leaf, &input),
-            elements_to_hash(&expected)
-        );
+        assert_eq!(hash_elements(Domain::Leaf, &input), elements_to_hash(&expected));
 
         // Bytes: "abcd" packs to [0x636261, 0x64], length 4.
         let mut state = [M31::ZERO; WIDTH];
@@ -379,10 +358,7 @@ mod tests {
         state[RATE + 2] = M31::new(4);
         permute(&mut state);
         let expected: [M31; DIGEST_ELEMENTS] = core::array::from_fn(|i| state[i]);
-        assert_eq!(
-            hash_bytes(Domain::Header, b"abcd"),
-            elements_to_hash(&expected)
-        );
+        assert_eq!(hash_bytes(Domain::Header, b"abcd"), elements_to_hash(&expected));
 
         // Compression: permute(left ‖ right), first half plus left.
         let left = hash_bytes(Domain::Leaf, b"l");

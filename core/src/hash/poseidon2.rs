@@ -216,10 +216,7 @@ mod tests {
             0x2e84d3c3, 0x58709c08, 0x7e82ac42, 0x2162bcef, 0x6d153ab6, 0x742cf0e3, 0x2f21632d,
             0x61adce1e, 0x1973d6f1,
         ];
-        assert_eq!(
-            values(&reference_permute(counting_input(), PLONKY3_M4)),
-            expected
-        );
+        assert_eq!(values(&reference_permute(counting_input(), PLONKY3_M4)), expected);
     }
 
     /// Freezes Starling's permutation (paper M4) on input [0, 1, …, 15]. No

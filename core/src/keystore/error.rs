@@ -87,14 +87,12 @@ impl fmt::Display for KeystoreError {
                 "keystore file is {len} bytes, more than the {max} bytes any keystore needs"
             ),
             Self::Json(message) => write!(f, "keystore file is not valid keystore JSON: {message}"),
-            Self::UnsupportedVersion(version) => write!(
-                f,
-                "keystore version {version} is not supported (only version 3 is)"
-            ),
-            Self::UnsupportedCipher(cipher) => write!(
-                f,
-                "keystore cipher \"{cipher}\" is not supported (only aes-128-ctr is)"
-            ),
+            Self::UnsupportedVersion(version) => {
+                write!(f, "keystore version {version} is not supported (only version 3 is)")
+            }
+            Self::UnsupportedCipher(cipher) => {
+                write!(f, "keystore cipher \"{cipher}\" is not supported (only aes-128-ctr is)")
+            }
             Self::UnsupportedKdf(kdf) => write!(
                 f,
                 "keystore key derivation \"{kdf}\" is not supported (only scrypt and pbkdf2 are)"
@@ -147,24 +145,10 @@ mod tests {
     /// `to_string()` to users as is.
     #[test]
     fn messages_name_the_problem() {
-        assert!(
-            KeystoreError::WrongPassword
-                .to_string()
-                .contains("wrong password")
-        );
-        let field = KeystoreError::InvalidField {
-            field: "crypto.mac",
-            reason: "must be 32 bytes",
-        };
-        assert_eq!(
-            field.to_string(),
-            "keystore field crypto.mac is invalid: must be 32 bytes"
-        );
-        let cost = KeystoreError::CostTooHigh {
-            what: "scrypt n",
-            value: 1 << 21,
-            max: 1 << 20,
-        };
+        assert!(KeystoreError::WrongPassword.to_string().contains("wrong password"));
+        let field = KeystoreError::InvalidField { field: "crypto.mac", reason: "must be 32 bytes" };
+        assert_eq!(field.to_string(), "keystore field crypto.mac is invalid: must be 32 bytes");
+        let cost = KeystoreError::CostTooHigh { what: "scrypt n", value: 1 << 21, max: 1 << 20 };
         assert!(cost.to_string().contains("2097152"));
     }
 }

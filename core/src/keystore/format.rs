@@ -79,10 +79,7 @@ struct RawKdfParams {
 /// and their exact lengths, the id's UUID form and the optional public key.
 pub(super) fn parse(json: &str) -> Result<Checked, KeystoreError> {
     if json.len() > MAX_JSON_LEN {
-        return Err(KeystoreError::TooLarge {
-            len: json.len(),
-            max: MAX_JSON_LEN,
-        });
+        return Err(KeystoreError::TooLarge { len: json.len(), max: MAX_JSON_LEN });
     }
     let raw: RawFile = serde_json::from_str(json)
         .map_err(|e| KeystoreError::quoting(KeystoreError::Json, &alloc::format!("{e}")))?;
@@ -92,10 +89,7 @@ pub(super) fn parse(json: &str) -> Result<Checked, KeystoreError> {
     }
     let crypto = raw.crypto;
     if crypto.cipher != "aes-128-ctr" {
-        return Err(KeystoreError::quoting(
-            KeystoreError::UnsupportedCipher,
-            &crypto.cipher,
-        ));
+        return Err(KeystoreError::quoting(KeystoreError::UnsupportedCipher, &crypto.cipher));
     }
     let kdf = check_kdf(&crypto.kdf, &crypto.kdfparams)?;
     if crypto.kdfparams.dklen != DKLEN as u64 {
@@ -108,21 +102,9 @@ pub(super) fn parse(json: &str) -> Result<Checked, KeystoreError> {
     if !is_uuid(&raw.id) {
         return invalid("id", "must be a UUID (8-4-4-4-12 hex digits)");
     }
-    let public_key = raw
-        .public_key
-        .as_deref()
-        .map(parse_public_key)
-        .transpose()?;
+    let public_key = raw.public_key.as_deref().map(parse_public_key).transpose()?;
 
-    Ok(Checked {
-        id: raw.id,
-        kdf,
-        salt,
-        iv,
-        ciphertext,
-        mac,
-        public_key,
-    })
+    Ok(Checked { id: raw.id, kdf, salt, iv, ciphertext, mac, public_key })
 }
 
 fn check_kdf(name: &str, params: &RawKdfParams) -> Result<Kdf, KeystoreError> {
@@ -134,10 +116,7 @@ fn check_kdf(name: &str, params: &RawKdfParams) -> Result<Kdf, KeystoreError> {
             if n < 2 || !n.is_power_of_two() {
                 return invalid("crypto.kdfparams.n", "must be a power of two, at least 2");
             }
-            let too_big = |field| KeystoreError::InvalidField {
-                field,
-                reason: "exceeds 2^32 - 1",
-            };
+            let too_big = |field| KeystoreError::InvalidField { field, reason: "exceeds 2^32 - 1" };
             let params = KdfParams {
                 // n ≤ 2^63, so its log fits in a u8.
                 log_n: n.trailing_zeros() as u8,
@@ -148,10 +127,7 @@ fn check_kdf(name: &str, params: &RawKdfParams) -> Result<Kdf, KeystoreError> {
             Ok(Kdf::Scrypt(params))
         }
         "pbkdf2" => {
-            let prf = params
-                .prf
-                .as_deref()
-                .ok_or_else(|| missing("crypto.kdfparams.prf"))?;
+            let prf = params.prf.as_deref().ok_or_else(|| missing("crypto.kdfparams.prf"))?;
             if prf != "hmac-sha256" {
                 return Err(KeystoreError::quoting(KeystoreError::UnsupportedPrf, prf));
             }
@@ -175,10 +151,7 @@ fn invalid<T>(field: &'static str, reason: &'static str) -> Result<T, KeystoreEr
 }
 
 fn missing(field: &'static str) -> KeystoreError {
-    KeystoreError::InvalidField {
-        field,
-        reason: "is missing",
-    }
+    KeystoreError::InvalidField { field, reason: "is missing" }
 }
 
 /// The salt: 1 to [`MAX_SALT_LEN`] bytes of hex. As for every hex field, an optional
@@ -206,10 +179,8 @@ fn decode_exact<const N: usize>(field: &'static str, text: &str) -> Result<[u8; 
         return invalid(field, reason);
     }
     let mut out = [0u8; N];
-    hex::decode_to_slice(digits, &mut out).map_err(|_| KeystoreError::InvalidField {
-        field,
-        reason: "must be hex",
-    })?;
+    hex::decode_to_slice(digits, &mut out)
+        .map_err(|_| KeystoreError::InvalidField { field, reason: "must be hex" })?;
     Ok(out)
 }
 
@@ -297,9 +268,7 @@ pub(super) fn write(sealed: &Sealed<'_>) -> String {
     let iv = hex::encode(sealed.iv);
     let ciphertext = hex::encode(sealed.ciphertext);
     let mac = hex::encode(sealed.mac);
-    let public_key = sealed
-        .public_key
-        .map(|key| alloc::format!("0x{}", hex::encode(key)));
+    let public_key = sealed.public_key.map(|key| alloc::format!("0x{}", hex::encode(key)));
     let file = OutFile {
         crypto: OutCrypto {
             cipher: "aes-128-ctr",

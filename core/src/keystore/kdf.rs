@@ -27,21 +27,13 @@ impl KdfParams {
     /// `n = 2^13, r = 8, p = 1`: the defaults of starkli and of the `eth-keystore` crate
     /// it writes keystores with, so files made by either tool look alike. Deriving
     /// costs 8 MiB and tens of milliseconds natively, a little more in a browser.
-    pub const STANDARD: Self = Self {
-        log_n: 13,
-        r: 8,
-        p: 1,
-    };
+    pub const STANDARD: Self = Self { log_n: 13, r: 8, p: 1 };
 
     /// `n = 2^10, r = 8, p = 1`: eight times cheaper than [`STANDARD`](Self::STANDARD).
     ///
     /// **For tests only.** It makes a password eight times cheaper to guess; nothing
     /// that protects a real key should use it.
-    pub const LIGHT: Self = Self {
-        log_n: 10,
-        r: 8,
-        p: 1,
-    };
+    pub const LIGHT: Self = Self { log_n: 10, r: 8, p: 1 };
 
     /// `n`, the value the file stores.
     pub fn n(&self) -> u64 {
@@ -146,31 +138,17 @@ impl DecryptLimits {
     /// `Ok` when deriving `kdf` stays within these limits.
     pub(super) fn admit(&self, kdf: &Kdf) -> Result<(), KeystoreError> {
         let over = |what, value: u64, max: u64| {
-            if value > max {
-                Err(KeystoreError::CostTooHigh { what, value, max })
-            } else {
-                Ok(())
-            }
+            if value > max { Err(KeystoreError::CostTooHigh { what, value, max }) } else { Ok(()) }
         };
         match kdf {
             Kdf::Scrypt(params) => {
-                over(
-                    "scrypt log2(n)",
-                    params.log_n.into(),
-                    self.max_scrypt_log_n.into(),
-                )?;
-                over(
-                    "scrypt memory in bytes",
-                    params.memory_bytes(),
-                    self.max_scrypt_memory,
-                )?;
+                over("scrypt log2(n)", params.log_n.into(), self.max_scrypt_log_n.into())?;
+                over("scrypt memory in bytes", params.memory_bytes(), self.max_scrypt_memory)?;
                 over("scrypt work n·r·p", params.work(), self.max_scrypt_work)
             }
-            Kdf::Pbkdf2 { rounds } => over(
-                "PBKDF2 iterations",
-                (*rounds).into(),
-                self.max_pbkdf2_rounds.into(),
-            ),
+            Kdf::Pbkdf2 { rounds } => {
+                over("PBKDF2 iterations", (*rounds).into(), self.max_pbkdf2_rounds.into())
+            }
         }
     }
 }
@@ -245,11 +223,7 @@ mod tests {
     #[test]
     fn presets_match_starkli_and_fit_default_limits() {
         assert_eq!(
-            (
-                KdfParams::STANDARD.n(),
-                KdfParams::STANDARD.r,
-                KdfParams::STANDARD.p
-            ),
+            (KdfParams::STANDARD.n(), KdfParams::STANDARD.r, KdfParams::STANDARD.p),
             (8192, 8, 1)
         );
         assert_eq!(KdfParams::LIGHT.n(), 1024);
@@ -275,12 +249,7 @@ mod tests {
         assert_eq!(what(scrypt(21, 1, 1)), "scrypt log2(n)");
         assert_eq!(what(scrypt(17, 8, 1)), "scrypt memory in bytes");
         assert_eq!(what(scrypt(14, 8, 64)), "scrypt work n·r·p");
-        assert_eq!(
-            what(Kdf::Pbkdf2 {
-                rounds: (1 << 20) + 1
-            }),
-            "PBKDF2 iterations"
-        );
+        assert_eq!(what(Kdf::Pbkdf2 { rounds: (1 << 20) + 1 }), "PBKDF2 iterations");
 
         let geth_standard = scrypt(18, 8, 1);
         assert!(limits.admit(&geth_standard).is_err());
@@ -292,11 +261,7 @@ mod tests {
     /// Costs are computed without overflow even for absurd values a file may carry.
     #[test]
     fn cost_arithmetic_saturates() {
-        let absurd = KdfParams {
-            log_n: 63,
-            r: u32::MAX,
-            p: u32::MAX,
-        };
+        let absurd = KdfParams { log_n: 63, r: u32::MAX, p: u32::MAX };
         assert_eq!(absurd.memory_bytes(), u64::MAX);
         assert_eq!(absurd.work(), u64::MAX);
     }
@@ -308,32 +273,20 @@ mod tests {
         assert!(check(13, 8, 1).is_ok());
         assert!(matches!(
             check(13, 0, 1),
-            Err(KeystoreError::InvalidField {
-                field: "crypto.kdfparams.r",
-                ..
-            })
+            Err(KeystoreError::InvalidField { field: "crypto.kdfparams.r", .. })
         ));
         assert!(matches!(
             check(13, 8, 0),
-            Err(KeystoreError::InvalidField {
-                field: "crypto.kdfparams.p",
-                ..
-            })
+            Err(KeystoreError::InvalidField { field: "crypto.kdfparams.p", .. })
         ));
         assert!(matches!(
             check(0, 8, 1),
-            Err(KeystoreError::InvalidField {
-                field: "crypto.kdfparams.n",
-                ..
-            })
+            Err(KeystoreError::InvalidField { field: "crypto.kdfparams.n", .. })
         ));
         // n = 2^16 needs r ≥ 2.
         assert!(matches!(
             check(16, 1, 1),
-            Err(KeystoreError::InvalidField {
-                field: "crypto.kdfparams.n",
-                ..
-            })
+            Err(KeystoreError::InvalidField { field: "crypto.kdfparams.n", .. })
         ));
         assert!(check(15, 1, 1).is_ok());
         assert!(check(13, 1 << 15, 1 << 15).is_err());
@@ -344,11 +297,7 @@ mod tests {
     /// independently of the keystore layer.
     #[test]
     fn scrypt_matches_rfc7914_vector() {
-        let kdf = Kdf::Scrypt(KdfParams {
-            log_n: 10,
-            r: 8,
-            p: 16,
-        });
+        let kdf = Kdf::Scrypt(KdfParams { log_n: 10, r: 8, p: 16 });
         let key = kdf.derive(b"password", b"NaCl").unwrap();
         let expected: Vec<u8> =
             hex::decode("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162")
@@ -360,9 +309,7 @@ mod tests {
     /// first 32 bytes.
     #[test]
     fn pbkdf2_matches_rfc7914_vector() {
-        let key = Kdf::Pbkdf2 { rounds: 1 }
-            .derive(b"passwd", b"salt")
-            .unwrap();
+        let key = Kdf::Pbkdf2 { rounds: 1 }.derive(b"passwd", b"salt").unwrap();
         let expected: Vec<u8> =
             hex::decode("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
                 .unwrap();

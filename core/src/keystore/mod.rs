@@ -208,9 +208,7 @@ pub fn peek(json: &str) -> Result<KeystoreInfo, KeystoreError> {
 /// XORs `data` with the AES-128-CTR keystream keyed by `derived[0..16]` from `iv`;
 /// encryption and decryption are the same operation.
 fn apply_keystream(derived: &[u8; 32], iv: &[u8; 16], data: &mut [u8; 32]) {
-    let key: &[u8; 16] = derived[..16]
-        .try_into()
-        .expect("32-byte key has a 16-byte half");
+    let key: &[u8; 16] = derived[..16].try_into().expect("32-byte key has a 16-byte half");
     let mut cipher = Aes128Ctr::new(key.into(), iv.into());
     cipher.apply_keystream(data);
 }
@@ -228,10 +226,8 @@ fn mac(derived: &[u8; 32], ciphertext: &[u8; 32]) -> [u8; 32] {
 /// under a domain tag: random where `entropy` is, yet computed without drawing
 /// randomness here. The tag keeps the id from being a copy of the salt's bytes.
 fn uuid_v4_from(entropy: &[u8; 48]) -> String {
-    let digest = Keccak256::new()
-        .chain_update(b"starling/keystore/id/v1")
-        .chain_update(entropy)
-        .finalize();
+    let digest =
+        Keccak256::new().chain_update(b"starling/keystore/id/v1").chain_update(entropy).finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4

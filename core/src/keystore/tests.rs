@@ -81,24 +81,13 @@ fn written_layout_matches_starkli() {
 /// entropy and different for different entropy.
 #[test]
 fn id_is_uuid_v4_unique_per_entropy() {
-    let id_of = |seed| {
-        peek(&encrypt(
-            &SECRET,
-            PASSWORD,
-            &entropy(seed),
-            KdfParams::LIGHT,
-        ))
-        .unwrap()
-        .id
-    };
+    let id_of =
+        |seed| peek(&encrypt(&SECRET, PASSWORD, &entropy(seed), KdfParams::LIGHT)).unwrap().id;
     let id = id_of(5);
     let bytes = id.as_bytes();
     assert_eq!(id.len(), 36);
     assert_eq!(bytes[14], b'4', "version nibble in {id}");
-    assert!(
-        matches!(bytes[19], b'8' | b'9' | b'a' | b'b'),
-        "variant nibble in {id}"
-    );
+    assert!(matches!(bytes[19], b'8' | b'9' | b'a' | b'b'), "variant nibble in {id}");
     assert_eq!(id_of(5), id);
     assert_ne!(id_of(6), id);
 }
@@ -110,10 +99,8 @@ fn deterministic_in_entropy() {
     let a = encrypt(&SECRET, PASSWORD, &entropy(7), KdfParams::LIGHT);
     assert_eq!(a, encrypt(&SECRET, PASSWORD, &entropy(7), KdfParams::LIGHT));
     let b = encrypt(&SECRET, PASSWORD, &entropy(8), KdfParams::LIGHT);
-    let (a, b): (Value, Value) = (
-        serde_json::from_str(&a).unwrap(),
-        serde_json::from_str(&b).unwrap(),
-    );
+    let (a, b): (Value, Value) =
+        (serde_json::from_str(&a).unwrap(), serde_json::from_str(&b).unwrap());
     assert_ne!(a["crypto"]["ciphertext"], b["crypto"]["ciphertext"]);
     assert_ne!(a["crypto"]["mac"], b["crypto"]["mac"]);
 }
@@ -144,16 +131,7 @@ fn public_key_label_round_trip() {
 #[test]
 #[should_panic(expected = "invalid")]
 fn encrypt_rejects_invalid_params() {
-    let _ = encrypt(
-        &SECRET,
-        PASSWORD,
-        &entropy(1),
-        KdfParams {
-            log_n: 13,
-            r: 0,
-            p: 1,
-        },
-    );
+    let _ = encrypt(&SECRET, PASSWORD, &entropy(1), KdfParams { log_n: 13, r: 0, p: 1 });
 }
 
 // ---- Wrong password and tampering --------------------------------------------------
@@ -162,10 +140,7 @@ fn encrypt_rejects_invalid_params() {
 #[test]
 fn wrong_password() {
     let json = light_file();
-    assert_eq!(
-        decrypt(&json, b"correct horse battery stapler"),
-        Err(KeystoreError::WrongPassword)
-    );
+    assert_eq!(decrypt(&json, b"correct horse battery stapler"), Err(KeystoreError::WrongPassword));
     assert_eq!(decrypt(&json, b""), Err(KeystoreError::WrongPassword));
 }
 
@@ -180,12 +155,8 @@ fn tampering_is_detected() {
         Value::from(hex::encode(bytes))
     };
     let tampered = [
-        edited(&json, |v| {
-            v["crypto"]["ciphertext"] = flip_hex(&v["crypto"]["ciphertext"])
-        }),
-        edited(&json, |v| {
-            v["crypto"]["mac"] = flip_hex(&v["crypto"]["mac"])
-        }),
+        edited(&json, |v| v["crypto"]["ciphertext"] = flip_hex(&v["crypto"]["ciphertext"])),
+        edited(&json, |v| v["crypto"]["mac"] = flip_hex(&v["crypto"]["mac"])),
         edited(&json, |v| {
             v["crypto"]["kdfparams"]["salt"] = flip_hex(&v["crypto"]["kdfparams"]["salt"])
         }),
@@ -193,11 +164,7 @@ fn tampering_is_detected() {
         edited(&json, |v| v["crypto"]["kdfparams"]["p"] = 2.into()),
     ];
     for file in tampered {
-        assert_eq!(
-            decrypt(&file, PASSWORD),
-            Err(KeystoreError::WrongPassword),
-            "{file}"
-        );
+        assert_eq!(decrypt(&file, PASSWORD), Err(KeystoreError::WrongPassword), "{file}");
     }
 }
 
@@ -225,10 +192,7 @@ fn oversized_input_refused() {
     let padded = format!("{}{}", light_file(), " ".repeat(MAX_JSON_LEN));
     assert_eq!(
         decrypt(&padded, PASSWORD),
-        Err(KeystoreError::TooLarge {
-            len: padded.len(),
-            max: MAX_JSON_LEN
-        })
+        Err(KeystoreError::TooLarge { len: padded.len(), max: MAX_JSON_LEN })
     );
     assert!(peek(&padded).is_err());
 }
@@ -238,19 +202,8 @@ fn oversized_input_refused() {
 fn malformed_json() {
     let json = light_file();
     let duplicated = json.replacen("\"version\":3", "\"version\":3,\"version\":3", 1);
-    for text in [
-        "",
-        "{",
-        "[]",
-        "null",
-        "{\"crypto\":1}",
-        &json[..json.len() - 1],
-        &duplicated,
-    ] {
-        assert!(
-            matches!(decrypt(text, PASSWORD), Err(KeystoreError::Json(_))),
-            "{text:?}"
-        );
+    for text in ["", "{", "[]", "null", "{\"crypto\":1}", &json[..json.len() - 1], &duplicated] {
+        assert!(matches!(decrypt(text, PASSWORD), Err(KeystoreError::Json(_))), "{text:?}");
     }
 }
 
@@ -287,10 +240,7 @@ fn missing_fields() {
     }
     for param in ["n", "r", "p"] {
         let file = edited(&json, |v| {
-            v["crypto"]["kdfparams"]
-                .as_object_mut()
-                .unwrap()
-                .remove(param);
+            v["crypto"]["kdfparams"].as_object_mut().unwrap().remove(param);
         });
         assert!(invalid_field(decrypt(&file, PASSWORD)).ends_with(param));
     }
@@ -327,19 +277,12 @@ fn wrong_lengths_and_bad_hex() {
         (SALT, "abc".into(), "crypto.kdfparams.salt"),
     ];
     for (path, text, field) in cases {
-        assert_eq!(
-            invalid_field(decrypt(&set(path, text.clone()), PASSWORD)),
-            field,
-            "{text}"
-        );
+        assert_eq!(invalid_field(decrypt(&set(path, text.clone()), PASSWORD)), field, "{text}");
     }
     // Within bounds, a salt of another length is fine (the MAC then fails, as the
     // salt changed).
     let short_salt = set(SALT, "00".repeat(16));
-    assert_eq!(
-        decrypt(&short_salt, PASSWORD),
-        Err(KeystoreError::WrongPassword)
-    );
+    assert_eq!(decrypt(&short_salt, PASSWORD), Err(KeystoreError::WrongPassword));
 }
 
 /// Version, cipher, KDF, PRF and dklen other than the supported ones are refused
@@ -348,34 +291,22 @@ fn wrong_lengths_and_bad_hex() {
 fn unsupported_choices() {
     let json = light_file();
     let file = edited(&json, |v| v["version"] = 4.into());
-    assert_eq!(
-        decrypt(&file, PASSWORD),
-        Err(KeystoreError::UnsupportedVersion(4))
-    );
+    assert_eq!(decrypt(&file, PASSWORD), Err(KeystoreError::UnsupportedVersion(4)));
     let file = edited(&json, |v| v["crypto"]["cipher"] = "aes-128-cbc".into());
     assert_eq!(
         decrypt(&file, PASSWORD),
         Err(KeystoreError::UnsupportedCipher("aes-128-cbc".into()))
     );
     let file = edited(&json, |v| v["crypto"]["kdf"] = "argon2id".into());
-    assert_eq!(
-        decrypt(&file, PASSWORD),
-        Err(KeystoreError::UnsupportedKdf("argon2id".into()))
-    );
+    assert_eq!(decrypt(&file, PASSWORD), Err(KeystoreError::UnsupportedKdf("argon2id".into())));
     let file = edited(&json, |v| {
         v["crypto"]["kdf"] = "pbkdf2".into();
         v["crypto"]["kdfparams"]["c"] = 1000.into();
         v["crypto"]["kdfparams"]["prf"] = "hmac-sha512".into();
     });
-    assert_eq!(
-        decrypt(&file, PASSWORD),
-        Err(KeystoreError::UnsupportedPrf("hmac-sha512".into()))
-    );
+    assert_eq!(decrypt(&file, PASSWORD), Err(KeystoreError::UnsupportedPrf("hmac-sha512".into())));
     let file = edited(&json, |v| v["crypto"]["kdfparams"]["dklen"] = 64.into());
-    assert_eq!(
-        invalid_field(decrypt(&file, PASSWORD)),
-        "crypto.kdfparams.dklen"
-    );
+    assert_eq!(invalid_field(decrypt(&file, PASSWORD)), "crypto.kdfparams.dklen");
     let file = edited(&json, |v| v["id"] = "not-a-uuid".into());
     assert_eq!(invalid_field(decrypt(&file, PASSWORD)), "id");
     let file = edited(&json, |v| v["public_key"] = "07ab".into());
@@ -396,30 +327,18 @@ fn hostile_costs_refused() {
             params["p"] = p.into();
         })
     };
-    for file in [
-        cost(1 << 21, 8, 1),
-        cost(1 << 30, 8, 1),
-        cost(1 << 17, 8, 1),
-        cost(1 << 10, 8, 1 << 20),
-    ] {
+    for file in
+        [cost(1 << 21, 8, 1), cost(1 << 30, 8, 1), cost(1 << 17, 8, 1), cost(1 << 10, 8, 1 << 20)]
+    {
         assert!(
-            matches!(
-                decrypt(&file, PASSWORD),
-                Err(KeystoreError::CostTooHigh { .. })
-            ),
+            matches!(decrypt(&file, PASSWORD), Err(KeystoreError::CostTooHigh { .. })),
             "{file}"
         );
         // peek still reports such a file, flagged as beyond this host's limits.
         assert!(!peek(&file).unwrap().within_default_limits);
     }
-    assert_eq!(
-        invalid_field(decrypt(&cost(1000, 8, 1), PASSWORD)),
-        "crypto.kdfparams.n"
-    );
-    assert_eq!(
-        invalid_field(decrypt(&cost(1 << 10, 1 << 40, 1), PASSWORD)),
-        "crypto.kdfparams.r"
-    );
+    assert_eq!(invalid_field(decrypt(&cost(1000, 8, 1), PASSWORD)), "crypto.kdfparams.n");
+    assert_eq!(invalid_field(decrypt(&cost(1 << 10, 1 << 40, 1), PASSWORD)), "crypto.kdfparams.r");
 
     let pbkdf2 = |c: u64| {
         edited(&json, |v| {
@@ -429,15 +348,9 @@ fn hostile_costs_refused() {
         })
     };
     for c in [(1 << 20) + 1, u64::from(u32::MAX) + 1] {
-        assert!(matches!(
-            decrypt(&pbkdf2(c), PASSWORD),
-            Err(KeystoreError::CostTooHigh { .. })
-        ));
+        assert!(matches!(decrypt(&pbkdf2(c), PASSWORD), Err(KeystoreError::CostTooHigh { .. })));
     }
-    assert_eq!(
-        invalid_field(decrypt(&pbkdf2(0), PASSWORD)),
-        "crypto.kdfparams.c"
-    );
+    assert_eq!(invalid_field(decrypt(&pbkdf2(0), PASSWORD)), "crypto.kdfparams.c");
 }
 
 /// Readers in the wild differ in small ways; these are accepted: geth's `Crypto`
@@ -449,10 +362,7 @@ fn tolerated_variations() {
     let variants = [
         json.replacen("\"crypto\"", "\"Crypto\"", 1),
         edited(&json, |v| {
-            let iv = v["crypto"]["cipherparams"]["iv"]
-                .as_str()
-                .unwrap()
-                .to_uppercase();
+            let iv = v["crypto"]["cipherparams"]["iv"].as_str().unwrap().to_uppercase();
             v["crypto"]["cipherparams"]["iv"] = format!("0x{iv}").into();
             let mac = v["crypto"]["mac"].as_str().unwrap().to_string();
             v["crypto"]["mac"] = format!("0x{mac}").into();
@@ -580,18 +490,9 @@ fn secret_from_hex(text: &str) -> [u8; 32] {
 /// wrong password is refused.
 #[test]
 fn known_answer_pbkdf2_vector() {
-    assert_eq!(
-        decrypt(SPEC_PBKDF2, VECTOR_PASSWORD),
-        Ok(secret_from_hex(VECTOR_SECRET))
-    );
-    assert_eq!(
-        decrypt(SPEC_PBKDF2, b"testpasswore"),
-        Err(KeystoreError::WrongPassword)
-    );
-    assert_eq!(
-        peek(SPEC_PBKDF2).unwrap().kdf,
-        Kdf::Pbkdf2 { rounds: 262_144 }
-    );
+    assert_eq!(decrypt(SPEC_PBKDF2, VECTOR_PASSWORD), Ok(secret_from_hex(VECTOR_SECRET)));
+    assert_eq!(decrypt(SPEC_PBKDF2, b"testpasswore"), Err(KeystoreError::WrongPassword));
+    assert_eq!(peek(SPEC_PBKDF2).unwrap().kdf, Kdf::Pbkdf2 { rounds: 262_144 });
 }
 
 /// The current scrypt vector: its 256 MiB cost is refused by the default (browser)
@@ -605,14 +506,7 @@ fn known_answer_scrypt_vector() {
         Err(KeystoreError::CostTooHigh { .. })
     ));
     let info = peek(SPEC_SCRYPT).unwrap();
-    assert_eq!(
-        info.kdf,
-        Kdf::Scrypt(KdfParams {
-            log_n: 18,
-            r: 8,
-            p: 1
-        })
-    );
+    assert_eq!(info.kdf, Kdf::Scrypt(KdfParams { log_n: 18, r: 8, p: 1 }));
     assert!(!info.within_default_limits);
 
     let limits = DecryptLimits::NATIVE;
@@ -634,20 +528,13 @@ fn known_answer_scrypt_vector() {
 #[test]
 fn known_answer_wiki_scrypt_vector() {
     assert_eq!(
-        invalid_field(decrypt_with_limits(
-            WIKI_SCRYPT,
-            VECTOR_PASSWORD,
-            &DecryptLimits::NATIVE
-        )),
+        invalid_field(decrypt_with_limits(WIKI_SCRYPT, VECTOR_PASSWORD, &DecryptLimits::NATIVE)),
         "crypto.kdfparams.n"
     );
     let derived = secret_from_hex(WIKI_DERIVED_KEY);
     let v: Value = serde_json::from_str(WIKI_SCRYPT).unwrap();
     let mut data = secret_from_hex(v["crypto"]["ciphertext"].as_str().unwrap());
-    assert_eq!(
-        hex::encode(mac(&derived, &data)),
-        v["crypto"]["mac"].as_str().unwrap()
-    );
+    assert_eq!(hex::encode(mac(&derived, &data)), v["crypto"]["mac"].as_str().unwrap());
     let mut iv = [0u8; 16];
     hex::decode_to_slice(v["crypto"]["cipherparams"]["iv"].as_str().unwrap(), &mut iv).unwrap();
     apply_keystream(&derived, &iv, &mut data);
@@ -658,14 +545,8 @@ fn known_answer_wiki_scrypt_vector() {
 /// and `peek` sees starkli's default cost.
 #[test]
 fn starkli_written_file_opens() {
-    assert_eq!(
-        decrypt(STARKLI_WRITTEN, b"starling"),
-        Ok(secret_from_hex(STARKLI_SECRET))
-    );
-    assert_eq!(
-        decrypt(STARKLI_WRITTEN, b"Starling"),
-        Err(KeystoreError::WrongPassword)
-    );
+    assert_eq!(decrypt(STARKLI_WRITTEN, b"starling"), Ok(secret_from_hex(STARKLI_SECRET)));
+    assert_eq!(decrypt(STARKLI_WRITTEN, b"Starling"), Err(KeystoreError::WrongPassword));
     let info = peek(STARKLI_WRITTEN).unwrap();
     assert_eq!(info.id, "70ea9e5b-f4e1-47c3-8abd-0d703324606a");
     assert_eq!(info.kdf, Kdf::Scrypt(KdfParams::STANDARD));
@@ -688,12 +569,8 @@ fn encrypt_reproduces_starkli_output() {
         &mut entropy[32..],
     )
     .unwrap();
-    let json = encrypt(
-        &secret_from_hex(STARKLI_SECRET),
-        b"starling",
-        &entropy,
-        KdfParams::STANDARD,
-    );
+    let json =
+        encrypt(&secret_from_hex(STARKLI_SECRET), b"starling", &entropy, KdfParams::STANDARD);
     let ours: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(ours["crypto"], theirs["crypto"]);
 }

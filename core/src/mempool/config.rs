@@ -41,13 +41,7 @@ mod tests {
     #[test]
     fn partial_config_keeps_defaults() {
         let config: MempoolConfig = serde_json::from_str(r#"{"min_fee": 5}"#).unwrap();
-        assert_eq!(
-            config,
-            MempoolConfig {
-                min_fee: 5,
-                ..MempoolConfig::default()
-            }
-        );
+        assert_eq!(config, MempoolConfig { min_fee: 5, ..MempoolConfig::default() });
     }
 
     /// Proves a misspelt limit is an error rather than silently ignored.

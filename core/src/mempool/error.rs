@@ -42,29 +42,16 @@ impl fmt::Display for MempoolError {
             Self::Invalid(e) => write!(f, "invalid transaction: {e}"),
             Self::AlreadyKnown(hash) => write!(f, "transaction {hash} is already pending"),
             Self::NonceTooLow { expected, found } => {
-                write!(
-                    f,
-                    "nonce {found} was already used; the next nonce is {expected}"
-                )
+                write!(f, "nonce {found} was already used; the next nonce is {expected}")
             }
-            Self::NonceTooFar {
-                next,
-                found,
-                max_gap,
-            } => {
-                write!(
-                    f,
-                    "nonce {found} is more than {max_gap} past the next nonce {next}"
-                )
+            Self::NonceTooFar { next, found, max_gap } => {
+                write!(f, "nonce {found} is more than {max_gap} past the next nonce {next}")
             }
             Self::InsufficientBalance { needed, available } => write!(
                 f,
                 "pending transactions of this sender need {needed}, the account holds {available}"
             ),
-            Self::ReplacementUnderpriced {
-                existing_fee,
-                min_fee,
-            } => write!(
+            Self::ReplacementUnderpriced { existing_fee, min_fee } => write!(
                 f,
                 "a transaction with this nonce pays fee {existing_fee}; a replacement must pay \
                  at least {min_fee}"
@@ -95,22 +82,12 @@ mod tests {
     /// Proves the messages tell a submitter what to change.
     #[test]
     fn display_names_the_limit() {
-        let e = MempoolError::ReplacementUnderpriced {
-            existing_fee: 10,
-            min_fee: 11,
-        };
+        let e = MempoolError::ReplacementUnderpriced { existing_fee: 10, min_fee: 11 };
         assert_eq!(
             e.to_string(),
             "a transaction with this nonce pays fee 10; a replacement must pay at least 11"
         );
-        let e = MempoolError::NonceTooFar {
-            next: 3,
-            found: 100,
-            max_gap: 64,
-        };
-        assert_eq!(
-            e.to_string(),
-            "nonce 100 is more than 64 past the next nonce 3"
-        );
+        let e = MempoolError::NonceTooFar { next: 3, found: 100, max_gap: 64 };
+        assert_eq!(e.to_string(), "nonce 100 is more than 64 past the next nonce 3");
     }
 }

@@ -25,10 +25,7 @@ impl Mempool {
     ) -> Result<Vec<(Address, u64)>, MempoolError> {
         let (mut count, mut bytes) = self.usage_after(queue, next_nonce, pending);
         let mut victims = Vec::new();
-        let mut candidates = self
-            .tails
-            .iter()
-            .map(|(fee, hash)| (*fee, self.by_hash[hash]));
+        let mut candidates = self.tails.iter().map(|(fee, hash)| (*fee, self.by_hash[hash]));
         while count > self.config.max_txs || bytes > self.config.max_bytes {
             let (victim, nonce) = candidates
                 .by_ref()
@@ -51,15 +48,11 @@ impl Mempool {
         next_nonce: u64,
         pending: &PendingTx,
     ) -> (usize, usize) {
-        let freed = queue
-            .into_iter()
-            .flat_map(|q| q.stale(next_nonce).chain(q.txs.get(&pending.nonce())));
+        let freed =
+            queue.into_iter().flat_map(|q| q.stale(next_nonce).chain(q.txs.get(&pending.nonce())));
         let (freed_count, freed_bytes) =
             freed.fold((0, 0), |(count, bytes), p| (count + 1, bytes + p.size));
-        (
-            self.len() + 1 - freed_count,
-            self.bytes + pending.size - freed_bytes,
-        )
+        (self.len() + 1 - freed_count, self.bytes + pending.size - freed_bytes)
     }
 }
 

@@ -95,12 +95,7 @@ impl Mempool {
         }
         check_balance(queue, next_nonce, &pending, account.balance)?;
         let victims = self.make_room(&sender, queue, next_nonce, &pending)?;
-        Ok(Admission {
-            sender,
-            next_nonce,
-            pending,
-            victims,
-        })
+        Ok(Admission { sender, next_nonce, pending, victims })
     }
 
     /// The rules that need only the transaction: size, fee, chain, cost, recipient,
@@ -124,26 +119,17 @@ impl Mempool {
         if self.contains(&hash) {
             return Err(MempoolError::AlreadyKnown(hash));
         }
-        Ok(PendingTx {
-            tx,
-            hash,
-            size,
-            cost,
-        })
+        Ok(PendingTx { tx, hash, size, cost })
     }
 
     /// Applies an admission: drops the sender's used nonces, the replaced
     /// transaction and the victims, then adds the new one.
     fn commit(&mut self, admission: Admission) -> Inserted {
-        let Admission {
-            sender,
-            next_nonce,
-            pending,
-            victims,
-        } = admission;
-        let stale: Vec<u64> = self.senders.get(&sender).map_or_else(Vec::new, |q| {
-            q.stale(next_nonce).map(PendingTx::nonce).collect()
-        });
+        let Admission { sender, next_nonce, pending, victims } = admission;
+        let stale: Vec<u64> = self
+            .senders
+            .get(&sender)
+            .map_or_else(Vec::new, |q| q.stale(next_nonce).map(PendingTx::nonce).collect());
         let mut evicted = self.take_all(&sender, stale);
         let kind = match self.take(&sender, pending.nonce()) {
             Some(old) => InsertKind::Replaced(old.hash),
@@ -154,11 +140,7 @@ impl Mempool {
         }
         let hash = pending.hash;
         self.add(sender, next_nonce, pending);
-        Inserted {
-            hash,
-            kind,
-            evicted,
-        }
+        Inserted { hash, kind, evicted }
     }
 }
 
@@ -173,10 +155,7 @@ mod tests {
     fn refuses(pool: &mut Mempool, tx: &Transaction, account: &Account, error: MempoolError) {
         let before: Vec<Hash> = pool.iter().map(Transaction::hash).collect();
         assert_eq!(pool.insert(tx.clone(), account, &chain()), Err(error));
-        assert_eq!(
-            pool.iter().map(Transaction::hash).collect::<Vec<_>>(),
-            before
-        );
+        assert_eq!(pool.iter().map(Transaction::hash).collect::<Vec<_>>(), before);
     }
 
     /// Proves a valid transaction is added, counted and retrievable.
@@ -187,11 +166,7 @@ mod tests {
         let inserted = add(&mut pool, &t).unwrap();
         assert_eq!(
             inserted,
-            Inserted {
-                hash: t.hash(),
-                kind: InsertKind::Added,
-                evicted: Vec::new()
-            }
+            Inserted { hash: t.hash(), kind: InsertKind::Added, evicted: Vec::new() }
         );
         assert_eq!((pool.len(), pool.get(&t.hash())), (1, Some(&t)));
         assert_eq!(pool.bytes(), t.encode_message().len());
@@ -201,12 +176,7 @@ mod tests {
     #[test]
     fn fee_below_minimum_is_refused() {
         let mut pool = pool_with(|c| c.min_fee = 3);
-        refuses(
-            &mut pool,
-            &tx(1, 0, 2),
-            &rich(0),
-            MempoolError::FeeTooLow { fee: 2, min: 3 },
-        );
+        refuses(&mut pool, &tx(1, 0, 2), &rich(0), MempoolError::FeeTooLow { fee: 2, min: 3 });
         add(&mut pool, &tx(1, 0, 3)).unwrap();
     }
 
@@ -216,10 +186,7 @@ mod tests {
         let mut pool = Mempool::default();
         let other = ChainId::new("other").unwrap();
         let err = pool.insert(tx(1, 0, 1), &rich(0), &other).unwrap_err();
-        assert!(
-            matches!(err, MempoolError::Invalid(TxError::WrongChain { .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, MempoolError::Invalid(TxError::WrongChain { .. })), "{err:?}");
         assert!(pool.is_empty());
     }
 
@@ -250,15 +217,7 @@ mod tests {
         let mut pool = Mempool::default();
         let mut t = tx(1, 0, 1);
         t.signature.r = Hash([0xff; 32]);
-        refuses(
-            &mut pool,
-            &t,
-            &rich(1),
-            MempoolError::NonceTooLow {
-                expected: 1,
-                found: 0,
-            },
-        );
+        refuses(&mut pool, &t, &rich(1), MempoolError::NonceTooLow { expected: 1, found: 0 });
     }
 
     /// Proves the same transaction twice is refused as already known.
@@ -267,12 +226,7 @@ mod tests {
         let mut pool = Mempool::default();
         let t = tx(1, 0, 1);
         add(&mut pool, &t).unwrap();
-        refuses(
-            &mut pool,
-            &t,
-            &rich(0),
-            MempoolError::AlreadyKnown(t.hash()),
-        );
+        refuses(&mut pool, &t, &rich(0), MempoolError::AlreadyKnown(t.hash()));
     }
 
     /// Proves a used nonce is refused, and one too far ahead is refused.
@@ -283,16 +237,9 @@ mod tests {
             &mut pool,
             &tx(1, 4, 1),
             &rich(5),
-            MempoolError::NonceTooLow {
-                expected: 5,
-                found: 4,
-            },
+            MempoolError::NonceTooLow { expected: 5, found: 4 },
         );
-        let far = MempoolError::NonceTooFar {
-            next: 5,
-            found: 8,
-            max_gap: 2,
-        };
+        let far = MempoolError::NonceTooFar { next: 5, found: 8, max_gap: 2 };
         refuses(&mut pool, &tx(1, 8, 1), &rich(5), far);
         pool.insert(tx(1, 7, 1), &rich(5), &chain()).unwrap();
     }
@@ -303,20 +250,15 @@ mod tests {
         let mut pool = Mempool::default();
         let k = key(1);
         let poor = account(25, 0);
-        pool.insert(transfer(&k, 0, 2, Address::ZERO, 10), &poor, &chain())
-            .unwrap();
+        pool.insert(transfer(&k, 0, 2, Address::ZERO, 10), &poor, &chain()).unwrap();
         let second = transfer(&k, 1, 2, Address::ZERO, 12);
         refuses(
             &mut pool,
             &second,
             &poor,
-            MempoolError::InsufficientBalance {
-                needed: 26,
-                available: 25,
-            },
+            MempoolError::InsufficientBalance { needed: 26, available: 25 },
         );
-        pool.insert(transfer(&k, 1, 2, Address::ZERO, 11), &poor, &chain())
-            .unwrap();
+        pool.insert(transfer(&k, 1, 2, Address::ZERO, 11), &poor, &chain()).unwrap();
     }
 
     /// Proves a replacement needs a 10% higher fee, and then replaces in place.
@@ -325,21 +267,14 @@ mod tests {
         let mut pool = Mempool::default();
         let old = tx(1, 0, 10);
         add(&mut pool, &old).unwrap();
-        let under = MempoolError::ReplacementUnderpriced {
-            existing_fee: 10,
-            min_fee: 11,
-        };
+        let under = MempoolError::ReplacementUnderpriced { existing_fee: 10, min_fee: 11 };
         let same_fee = transfer(&key(1), 0, 10, Address::ZERO, 2);
         refuses(&mut pool, &same_fee, &rich(0), under);
         let new = tx(1, 0, 11);
         let inserted = add(&mut pool, &new).unwrap();
         assert_eq!(inserted.kind, InsertKind::Replaced(old.hash()));
         assert_eq!(
-            (
-                pool.len(),
-                pool.contains(&old.hash()),
-                pool.contains(&new.hash())
-            ),
+            (pool.len(), pool.contains(&old.hash()), pool.contains(&new.hash())),
             (1, false, true)
         );
     }
@@ -350,10 +285,8 @@ mod tests {
         let mut pool = Mempool::default();
         let k = key(1);
         let poor = account(20, 0);
-        pool.insert(transfer(&k, 0, 10, Address::ZERO, 5), &poor, &chain())
-            .unwrap();
-        pool.insert(transfer(&k, 0, 11, Address::ZERO, 9), &poor, &chain())
-            .unwrap();
+        pool.insert(transfer(&k, 0, 10, Address::ZERO, 5), &poor, &chain()).unwrap();
+        pool.insert(transfer(&k, 0, 11, Address::ZERO, 9), &poor, &chain()).unwrap();
         assert_eq!(pool.len(), 1);
     }
 
@@ -363,12 +296,7 @@ mod tests {
         let mut pool = pool_with(|c| c.max_per_sender = 2);
         add(&mut pool, &tx(1, 0, 1)).unwrap();
         add(&mut pool, &tx(1, 1, 1)).unwrap();
-        refuses(
-            &mut pool,
-            &tx(1, 2, 1),
-            &rich(0),
-            MempoolError::SenderLimit { max: 2 },
-        );
+        refuses(&mut pool, &tx(1, 2, 1), &rich(0), MempoolError::SenderLimit { max: 2 });
         add(&mut pool, &tx(1, 1, 2)).unwrap();
         add(&mut pool, &tx(2, 0, 1)).unwrap();
     }
@@ -391,10 +319,7 @@ mod tests {
     fn stale_account_does_not_move_nonces_back() {
         let mut pool = Mempool::default();
         pool.insert(tx(1, 3, 1), &rich(3), &chain()).unwrap();
-        let err = MempoolError::NonceTooLow {
-            expected: 3,
-            found: 2,
-        };
+        let err = MempoolError::NonceTooLow { expected: 3, found: 2 };
         refuses(&mut pool, &tx(1, 2, 1), &rich(0), err);
     }
 

@@ -64,9 +64,7 @@ impl Mempool {
     /// Every pending transaction, by sender then nonce. Hosts persist these and
     /// insert them again after a restart.
     pub fn iter(&self) -> impl Iterator<Item = &Transaction> {
-        self.senders
-            .values()
-            .flat_map(|q| q.txs.values().map(|pending| &pending.tx))
+        self.senders.values().flat_map(|q| q.txs.values().map(|pending| &pending.tx))
     }
 
     /// The nonce `sender`'s next transaction should use, counting the pending ones
@@ -89,10 +87,7 @@ impl Mempool {
         self.untrack_tail(&sender);
         self.by_hash.insert(pending.hash, (sender, pending.nonce()));
         self.bytes += pending.size;
-        let queue = self
-            .senders
-            .entry(sender)
-            .or_insert_with(|| SenderQueue::new(base_nonce));
+        let queue = self.senders.entry(sender).or_insert_with(|| SenderQueue::new(base_nonce));
         queue.base_nonce = base_nonce;
         queue.txs.insert(pending.nonce(), pending);
         self.track_tail(&sender);
@@ -101,10 +96,7 @@ impl Mempool {
     /// Removes and returns `sender`'s transaction with `nonce`, if pending.
     pub(super) fn take(&mut self, sender: &Address, nonce: u64) -> Option<PendingTx> {
         self.untrack_tail(sender);
-        let pending = self
-            .senders
-            .get_mut(sender)
-            .and_then(|q| q.txs.remove(&nonce));
+        let pending = self.senders.get_mut(sender).and_then(|q| q.txs.remove(&nonce));
         if let Some(pending) = &pending {
             self.by_hash.remove(&pending.hash);
             self.bytes -= pending.size;
@@ -120,11 +112,7 @@ impl Mempool {
         sender: &Address,
         nonces: impl IntoIterator<Item = u64>,
     ) -> alloc::vec::Vec<Hash> {
-        nonces
-            .into_iter()
-            .filter_map(|nonce| self.take(sender, nonce))
-            .map(|p| p.hash)
-            .collect()
+        nonces.into_iter().filter_map(|nonce| self.take(sender, nonce)).map(|p| p.hash).collect()
     }
 
     fn untrack_tail(&mut self, sender: &Address) {
@@ -159,15 +147,7 @@ mod tests {
 
     fn pending(seed: u8, nonce: u64, fee: u64) -> (Address, PendingTx) {
         let tx = transfer(&key(seed), nonce, fee, Address::ZERO, 1);
-        (
-            tx.sender(),
-            PendingTx {
-                hash: tx.hash(),
-                size: 100,
-                cost: fee + 1,
-                tx,
-            },
-        )
+        (tx.sender(), PendingTx { hash: tx.hash(), size: 100, cost: fee + 1, tx })
     }
 
     /// Proves `add` and `take` keep the count, byte total, lookups and the tail
@@ -181,16 +161,10 @@ mod tests {
         pool.add(sender, 0, first);
         pool.add(sender, 0, second);
         assert_eq!((pool.len(), pool.bytes()), (2, 200));
-        assert_eq!(
-            pool.tails.iter().collect::<alloc::vec::Vec<_>>(),
-            [&(7, second_hash)]
-        );
+        assert_eq!(pool.tails.iter().collect::<alloc::vec::Vec<_>>(), [&(7, second_hash)]);
         assert!(pool.contains(&first_hash));
         assert_eq!(pool.take(&sender, 1).map(|p| p.hash), Some(second_hash));
-        assert_eq!(
-            pool.tails.iter().collect::<alloc::vec::Vec<_>>(),
-            [&(5, first_hash)]
-        );
+        assert_eq!(pool.tails.iter().collect::<alloc::vec::Vec<_>>(), [&(5, first_hash)]);
         pool.take(&sender, 0);
         assert!(pool.is_empty() && pool.tails.is_empty() && pool.senders.is_empty());
         assert_eq!(pool.bytes(), 0);

@@ -39,11 +39,7 @@ impl Mempool {
         let Some(&(sender, nonce)) = self.by_hash.get(hash) else {
             return Vec::new();
         };
-        let later: Vec<u64> = self.senders[&sender]
-            .txs
-            .range(nonce..)
-            .map(|(n, _)| *n)
-            .collect();
+        let later: Vec<u64> = self.senders[&sender].txs.range(nonce..).map(|(n, _)| *n).collect();
         self.take_all(&sender, later)
     }
 }
@@ -80,11 +76,8 @@ mod tests {
         expected.sort();
         assert_eq!(dropped, expected);
         assert_eq!(pool.len(), 2);
-        let selected: alloc::vec::Vec<_> = pool
-            .select(10, usize::MAX)
-            .iter()
-            .map(Transaction::hash)
-            .collect();
+        let selected: alloc::vec::Vec<_> =
+            pool.select(10, usize::MAX).iter().map(Transaction::hash).collect();
         assert!(selected.contains(&a2.hash()) && selected.contains(&rival.hash()));
     }
 

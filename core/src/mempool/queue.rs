@@ -36,10 +36,7 @@ pub(super) struct SenderQueue {
 
 impl SenderQueue {
     pub fn new(base_nonce: u64) -> Self {
-        Self {
-            base_nonce,
-            txs: BTreeMap::new(),
-        }
+        Self { base_nonce, txs: BTreeMap::new() }
     }
 
     /// The highest-nonce transaction: the only one that can be evicted without
@@ -80,15 +77,7 @@ mod tests {
         let mut q = SenderQueue::new(base);
         for &nonce in nonces {
             let tx = transfer(&k, nonce, 1, Address::ZERO, 1);
-            q.txs.insert(
-                nonce,
-                PendingTx {
-                    hash: tx.hash(),
-                    size: 0,
-                    cost: 2,
-                    tx,
-                },
-            );
+            q.txs.insert(nonce, PendingTx { hash: tx.hash(), size: 0, cost: 2, tx });
         }
         q
     }

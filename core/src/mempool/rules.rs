@@ -21,17 +21,10 @@ pub(super) fn check_size(size: usize) -> Result<(), MempoolError> {
 /// transaction behind a gap cannot be included, so it is only held so far ahead.
 pub(super) fn check_nonce(next: u64, found: u64, max_gap: u64) -> Result<(), MempoolError> {
     if found < next {
-        return Err(MempoolError::NonceTooLow {
-            expected: next,
-            found,
-        });
+        return Err(MempoolError::NonceTooLow { expected: next, found });
     }
     if found - next > max_gap {
-        return Err(MempoolError::NonceTooFar {
-            next,
-            found,
-            max_gap,
-        });
+        return Err(MempoolError::NonceTooFar { next, found, max_gap });
     }
     Ok(())
 }
@@ -58,10 +51,7 @@ pub(super) fn check_replacement(existing_fee: u64, fee: u64) -> Result<(), Mempo
         return Ok(());
     }
     let min_fee = u64::try_from(required).unwrap_or(u64::MAX);
-    Err(MempoolError::ReplacementUnderpriced {
-        existing_fee,
-        min_fee,
-    })
+    Err(MempoolError::ReplacementUnderpriced { existing_fee, min_fee })
 }
 
 /// The sender's balance must cover this transaction and every other live pending
@@ -73,10 +63,8 @@ pub(super) fn check_balance(
     pending: &PendingTx,
     available: u64,
 ) -> Result<(), MempoolError> {
-    let others = queue
-        .into_iter()
-        .flat_map(|q| q.live(next))
-        .filter(|p| p.nonce() != pending.nonce());
+    let others =
+        queue.into_iter().flat_map(|q| q.live(next)).filter(|p| p.nonce() != pending.nonce());
     let total: u128 = others.map(|p| u128::from(p.cost)).sum::<u128>() + u128::from(pending.cost);
     if total <= u128::from(available) {
         return Ok(());
@@ -96,20 +84,9 @@ mod tests {
     #[test]
     fn size_limit() {
         assert_eq!(check_size(1024), Ok(()));
-        assert_eq!(
-            check_size(1025),
-            Err(MempoolError::TooLarge {
-                size: 1025,
-                max: 1024
-            })
-        );
+        assert_eq!(check_size(1025), Err(MempoolError::TooLarge { size: 1025, max: 1024 }));
         assert!(
-            check_size(
-                transfer(&key(1), 0, 1, Address::ZERO, 1)
-                    .encode_message()
-                    .len()
-            )
-            .is_ok()
+            check_size(transfer(&key(1), 0, 1, Address::ZERO, 1).encode_message().len()).is_ok()
         );
     }
 
@@ -117,26 +94,12 @@ mod tests {
     /// last one held.
     #[test]
     fn nonce_window() {
-        assert_eq!(
-            check_nonce(5, 4, 2),
-            Err(MempoolError::NonceTooLow {
-                expected: 5,
-                found: 4
-            })
-        );
+        assert_eq!(check_nonce(5, 4, 2), Err(MempoolError::NonceTooLow { expected: 5, found: 4 }));
         assert_eq!(check_nonce(5, 5, 0), Ok(()));
         assert_eq!(check_nonce(5, 7, 2), Ok(()));
-        let far = MempoolError::NonceTooFar {
-            next: 5,
-            found: 8,
-            max_gap: 2,
-        };
+        let far = MempoolError::NonceTooFar { next: 5, found: 8, max_gap: 2 };
         assert_eq!(check_nonce(5, 8, 2), Err(far));
-        let edge = MempoolError::NonceTooFar {
-            next: 0,
-            found: u64::MAX,
-            max_gap: 64,
-        };
+        let edge = MempoolError::NonceTooFar { next: 0, found: u64::MAX, max_gap: 64 };
         assert_eq!(check_nonce(0, u64::MAX, 64), Err(edge));
     }
 
@@ -145,10 +108,7 @@ mod tests {
     #[test]
     fn replacement_price() {
         let under = |existing_fee, min_fee| {
-            Err(MempoolError::ReplacementUnderpriced {
-                existing_fee,
-                min_fee,
-            })
+            Err(MempoolError::ReplacementUnderpriced { existing_fee, min_fee })
         };
         assert_eq!(check_replacement(100, 109), under(100, 110));
         assert_eq!(check_replacement(100, 110), Ok(()));
@@ -156,10 +116,7 @@ mod tests {
         assert_eq!(check_replacement(1, 1), under(1, 2));
         assert_eq!(check_replacement(1, 2), Ok(()));
         assert_eq!(check_replacement(0, 1), Ok(()));
-        assert_eq!(
-            check_replacement(u64::MAX, u64::MAX),
-            under(u64::MAX, u64::MAX)
-        );
+        assert_eq!(check_replacement(u64::MAX, u64::MAX), under(u64::MAX, u64::MAX));
     }
 
     fn queue(costs: &[(u64, u64)]) -> SenderQueue {
@@ -167,15 +124,7 @@ mod tests {
         let mut q = SenderQueue::new(0);
         for &(nonce, cost) in costs {
             let tx = transfer(&k, nonce, 1, Address::ZERO, cost - 1);
-            q.txs.insert(
-                nonce,
-                PendingTx {
-                    hash: tx.hash(),
-                    size: 0,
-                    cost,
-                    tx,
-                },
-            );
+            q.txs.insert(nonce, PendingTx { hash: tx.hash(), size: 0, cost, tx });
         }
         q
     }
@@ -190,10 +139,7 @@ mod tests {
     #[test]
     fn balance_counts_other_live_transactions() {
         let q = queue(&[(0, 30), (1, 30), (2, 30)]);
-        let short = MempoolError::InsufficientBalance {
-            needed: 100,
-            available: 99,
-        };
+        let short = MempoolError::InsufficientBalance { needed: 100, available: 99 };
         assert_eq!(check_balance(Some(&q), 0, &pending(3, 10), 99), Err(short));
         assert_eq!(check_balance(Some(&q), 0, &pending(3, 10), 100), Ok(()));
         assert_eq!(check_balance(Some(&q), 0, &pending(1, 39), 99), Ok(()));
@@ -208,10 +154,7 @@ mod tests {
         let err = check_balance(Some(&q), 0, &pending(1, 2), u64::MAX).unwrap_err();
         assert_eq!(
             err,
-            MempoolError::InsufficientBalance {
-                needed: u64::MAX,
-                available: u64::MAX
-            }
+            MempoolError::InsufficientBalance { needed: u64::MAX, available: u64::MAX }
         );
     }
 
@@ -219,10 +162,7 @@ mod tests {
     #[test]
     fn sender_limit_counts_live_transactions() {
         let q = queue(&[(0, 2), (1, 2)]);
-        assert_eq!(
-            check_sender_limit(Some(&q), 0, 2),
-            Err(MempoolError::SenderLimit { max: 2 })
-        );
+        assert_eq!(check_sender_limit(Some(&q), 0, 2), Err(MempoolError::SenderLimit { max: 2 }));
         assert_eq!(check_sender_limit(Some(&q), 1, 2), Ok(()));
         assert_eq!(check_sender_limit(None, 0, 1), Ok(()));
     }

@@ -21,12 +21,7 @@ struct Head<'a> {
 
 impl<'a> Head<'a> {
     fn new(sender: &'a Address, pending: &PendingTx) -> Self {
-        Self {
-            fee: pending.fee(),
-            hash: Reverse(pending.hash),
-            sender,
-            nonce: pending.nonce(),
-        }
+        Self { fee: pending.fee(), hash: Reverse(pending.hash), sender, nonce: pending.nonce() }
     }
 }
 
@@ -103,10 +98,7 @@ mod tests {
         for t in [&a, &b, &c] {
             add(&mut pool, t).unwrap();
         }
-        assert_eq!(
-            hashes(&pool.select(10, usize::MAX)),
-            [b.hash(), c.hash(), a.hash()]
-        );
+        assert_eq!(hashes(&pool.select(10, usize::MAX)), [b.hash(), c.hash(), a.hash()]);
     }
 
     /// Proves a sender's high-fee later nonce waits for its low-fee earlier one.
@@ -117,10 +109,7 @@ mod tests {
         for t in [&a1, &a0, &b0] {
             add(&mut pool, t).unwrap();
         }
-        assert_eq!(
-            hashes(&pool.select(10, usize::MAX)),
-            [b0.hash(), a0.hash(), a1.hash()]
-        );
+        assert_eq!(hashes(&pool.select(10, usize::MAX)), [b0.hash(), a0.hash(), a1.hash()]);
     }
 
     /// Proves nothing behind a gap, or not starting at the account nonce, is chosen.

@@ -52,11 +52,7 @@ impl Decode for Account {
                 reason: "a limb is not below 2^31 - 1",
             });
         }
-        Ok(Self {
-            balance,
-            nonce,
-            staking,
-        })
+        Ok(Self { balance, nonce, staking })
     }
 }
 
@@ -112,11 +108,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Account {
-        Account {
-            balance: 0x0123_4567_89ab_cdef,
-            nonce: 7,
-            staking: Hash([3; 32]),
-        }
+        Account { balance: 0x0123_4567_89ab_cdef, nonce: 7, staking: Hash([3; 32]) }
     }
 
     /// Proves the encoding round-trips and has the documented length.
@@ -172,11 +164,7 @@ mod tests {
         other_address.0[31] = 2;
         assert_ne!(leaf_digest(&other_address, &sample()), base);
         // Balance and nonce are separate fields, not one 128-bit number.
-        let swapped = Account {
-            balance: 7,
-            nonce: 0x0123_4567_89ab_cdef,
-            ..sample()
-        };
+        let swapped = Account { balance: 7, nonce: 0x0123_4567_89ab_cdef, ..sample() };
         assert_ne!(leaf_digest(&address, &swapped), base);
     }
 

@@ -14,10 +14,7 @@ pub enum StateError {
     /// A partial state was asked about an address its witness does not cover.
     MissingWitness(Address),
     /// A Merkle proof for `address` does not prove anything about the given root.
-    InvalidProof {
-        address: Address,
-        reason: &'static str,
-    },
+    InvalidProof { address: Address, reason: &'static str },
     /// Two proofs of one witness disagree about a node or a leaf.
     InconsistentWitness(Address),
     /// The address has a 4-byte limb ≥ 2^31 - 1, so it is not a Poseidon2 digest
@@ -31,10 +28,9 @@ pub enum StateError {
 impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::PathCollision { address, occupant } => write!(
-                f,
-                "address {address} shares its tree path with existing account {occupant}"
-            ),
+            Self::PathCollision { address, occupant } => {
+                write!(f, "address {address} shares its tree path with existing account {occupant}")
+            }
             Self::MissingWitness(address) => {
                 write!(f, "no witness for account {address}")
             }
@@ -42,16 +38,10 @@ impl fmt::Display for StateError {
                 write!(f, "invalid state proof for {address}: {reason}")
             }
             Self::InconsistentWitness(address) => {
-                write!(
-                    f,
-                    "the witness for {address} contradicts another proof of the same witness"
-                )
+                write!(f, "the witness for {address} contradicts another proof of the same witness")
             }
             Self::NonCanonicalAddress(address) => {
-                write!(
-                    f,
-                    "address {address} is not a canonical digest (a limb is ≥ 2^31 - 1)"
-                )
+                write!(f, "address {address} is not a canonical digest (a limb is ≥ 2^31 - 1)")
             }
             Self::NonCanonicalStaking(address) => write!(
                 f,
@@ -75,15 +65,8 @@ mod tests {
     fn display_names_addresses() {
         let a = Address([1; 32]);
         let b = Address([2; 32]);
-        let text = StateError::PathCollision {
-            address: a,
-            occupant: b,
-        }
-        .to_string();
-        assert!(
-            text.contains(&a.to_string()) && text.contains(&b.to_string()),
-            "{text}"
-        );
+        let text = StateError::PathCollision { address: a, occupant: b }.to_string();
+        assert!(text.contains(&a.to_string()) && text.contains(&b.to_string()), "{text}");
         let text = StateError::MissingWitness(a).to_string();
         assert_eq!(text, alloc::format!("no witness for account {a}"));
     }

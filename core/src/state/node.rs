@@ -39,32 +39,19 @@ pub struct NodeId {
 
 impl NodeId {
     /// The root.
-    pub const ROOT: Self = Self {
-        depth: 0,
-        prefix: 0,
-    };
+    pub const ROOT: Self = Self { depth: 0, prefix: 0 };
 
     /// The node at `depth` on the way to `path`.
     pub fn on_path(path: u64, depth: usize) -> Self {
         debug_assert!(depth <= TREE_DEPTH);
-        let prefix = if depth == 0 {
-            0
-        } else {
-            path >> (TREE_DEPTH - depth)
-        };
-        Self {
-            depth: depth as u8,
-            prefix,
-        }
+        let prefix = if depth == 0 { 0 } else { path >> (TREE_DEPTH - depth) };
+        Self { depth: depth as u8, prefix }
     }
 
     /// The other child of this node's parent. Not defined for the root.
     pub fn sibling(self) -> Self {
         debug_assert!(self.depth > 0);
-        Self {
-            depth: self.depth,
-            prefix: self.prefix ^ 1,
-        }
+        Self { depth: self.depth, prefix: self.prefix ^ 1 }
     }
 
     /// Whether this node is its parent's right child (its last path bit is 1).
@@ -79,11 +66,7 @@ impl NodeId {
             return (0, u64::MAX);
         }
         let first = self.prefix << below;
-        let span = if below == 0 {
-            0
-        } else {
-            u64::MAX >> (TREE_DEPTH - below)
-        };
+        let span = if below == 0 { 0 } else { u64::MAX >> (TREE_DEPTH - below) };
         (first, first | span)
     }
 }
@@ -91,11 +74,7 @@ impl NodeId {
 /// Combines a node's digest with its sibling's into their parent's digest, in the
 /// order the node's position dictates.
 pub fn parent_digest(node: NodeId, digest: &Hash, sibling: &Hash) -> Hash {
-    if node.is_right() {
-        compress(sibling, digest)
-    } else {
-        compress(digest, sibling)
-    }
+    if node.is_right() { compress(sibling, digest) } else { compress(digest, sibling) }
 }
 
 /// Digest of the leaf where no account is.
@@ -121,11 +100,7 @@ const fn empty_subtrees() -> [Hash; TREE_DEPTH + 1] {
 pub fn lone_leaf_digest(path: u64, leaf: Hash, top: usize) -> Hash {
     let mut digest = leaf;
     for depth in (top + 1..=TREE_DEPTH).rev() {
-        digest = parent_digest(
-            NodeId::on_path(path, depth),
-            &digest,
-            &EMPTY_SUBTREES[depth],
-        );
+        digest = parent_digest(NodeId::on_path(path, depth), &digest, &EMPTY_SUBTREES[depth]);
     }
     digest
 }
@@ -147,11 +122,7 @@ mod tests {
         let a = address([0, 0x4000_0001, 0x6000_0000, 9, 9, 9, 9, 9]);
         assert_eq!(path_of(&a), (0x4000_0001 << 2) | 3);
         let a = address([1, 0, 0x1fff_ffff, 0, 0, 0, 0, 0]);
-        assert_eq!(
-            path_of(&a),
-            1 << 33,
-            "bits below the top two of element 2 are ignored"
-        );
+        assert_eq!(path_of(&a), 1 << 33, "bits below the top two of element 2 are ignored");
     }
 
     /// Proves node ids, siblings and ranges line up with paths.
@@ -159,39 +130,21 @@ mod tests {
     fn node_positions() {
         let path = 0b1011u64 << 60;
         assert_eq!(NodeId::on_path(path, 0), NodeId::ROOT);
-        assert_eq!(
-            NodeId::on_path(path, 1),
-            NodeId {
-                depth: 1,
-                prefix: 1
-            }
-        );
-        assert_eq!(
-            NodeId::on_path(path, 4),
-            NodeId {
-                depth: 4,
-                prefix: 0b1011
-            }
-        );
+        assert_eq!(NodeId::on_path(path, 1), NodeId { depth: 1, prefix: 1 });
+        assert_eq!(NodeId::on_path(path, 4), NodeId { depth: 4, prefix: 0b1011 });
         assert_eq!(NodeId::on_path(path, 64).prefix, path);
         assert_eq!(NodeId::on_path(path, 4).sibling().prefix, 0b1010);
         assert!(NodeId::on_path(path, 4).is_right());
         assert!(!NodeId::on_path(path, 2).is_right());
         assert_eq!(NodeId::ROOT.path_range(), (0, u64::MAX));
         assert_eq!(NodeId::on_path(path, 64).path_range(), (path, path));
-        assert_eq!(
-            NodeId::on_path(path, 4).path_range(),
-            (0b1011 << 60, (0b1100 << 60) - 1)
-        );
+        assert_eq!(NodeId::on_path(path, 4).path_range(), (0b1011 << 60, (0b1100 << 60) - 1));
     }
 
     /// Proves the compile-time table equals the recursive definition at run time.
     #[test]
     fn empty_subtrees_match_definition() {
-        assert_eq!(
-            EMPTY_SUBTREES[TREE_DEPTH],
-            hash_elements(Domain::EmptyLeaf, &[])
-        );
+        assert_eq!(EMPTY_SUBTREES[TREE_DEPTH], hash_elements(Domain::EmptyLeaf, &[]));
         let mut digest = EMPTY_LEAF;
         for depth in (0..TREE_DEPTH).rev() {
             digest = compress(&digest, &digest);

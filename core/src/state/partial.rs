@@ -27,11 +27,7 @@ pub struct PartialState {
 impl PartialState {
     /// Checks every proof of `witness` against `root` and keeps what they prove.
     pub fn from_witness(root: Hash, witness: &Witness) -> Result<Self, StateError> {
-        let mut state = Self {
-            root,
-            nodes: BTreeMap::new(),
-            slots: BTreeMap::new(),
-        };
+        let mut state = Self { root, nodes: BTreeMap::new(), slots: BTreeMap::new() };
         state.nodes.insert(NodeId::ROOT, root);
         for (address, proof) in witness.proofs() {
             let path = path_of(address);
@@ -39,19 +35,12 @@ impl PartialState {
             // The root is seeded with `root`, so a proof for another root fails at
             // its last step; a proof contradicting an earlier one fails where they meet.
             let nodes = &mut state.nodes;
-            proof.fold_path(path, leaf, |node, digest| {
-                match nodes.insert(node, digest) {
-                    Some(known) if known != digest && node == NodeId::ROOT => {
-                        Err(StateError::InvalidProof {
-                            address: *address,
-                            reason: "root mismatch",
-                        })
-                    }
-                    Some(known) if known != digest => {
-                        Err(StateError::InconsistentWitness(*address))
-                    }
-                    _ => Ok(()),
+            proof.fold_path(path, leaf, |node, digest| match nodes.insert(node, digest) {
+                Some(known) if known != digest && node == NodeId::ROOT => {
+                    Err(StateError::InvalidProof { address: *address, reason: "root mismatch" })
                 }
+                Some(known) if known != digest => Err(StateError::InconsistentWitness(*address)),
+                _ => Ok(()),
             })?;
             let occupant = proof.occupant().copied();
             if let Some(known) = state.slots.insert(path, occupant)
@@ -77,10 +66,7 @@ impl PartialState {
     /// as [`super::StateTree::set`].
     pub fn set(&mut self, address: Address, account: Account) -> Result<(), StateError> {
         let path = path_of(&address);
-        let slot = *self
-            .slots
-            .get(&path)
-            .ok_or(StateError::MissingWitness(address))?;
+        let slot = *self.slots.get(&path).ok_or(StateError::MissingWitness(address))?;
         if let Some((occupant, _)) = slot
             && occupant != address
         {
@@ -101,10 +87,8 @@ impl PartialState {
         for depth in (1..=TREE_DEPTH).rev() {
             let node = NodeId::on_path(path, depth);
             // Every sibling of a witnessed path was recorded from its proof.
-            let sibling = *self
-                .nodes
-                .get(&node.sibling())
-                .ok_or(StateError::MissingWitness(address))?;
+            let sibling =
+                *self.nodes.get(&node.sibling()).ok_or(StateError::MissingWitness(address))?;
             self.nodes.insert(node, digest);
             digest = parent_digest(node, &digest, &sibling);
         }
@@ -162,10 +146,7 @@ mod tests {
         let mut partial = PartialState::from_witness(tree.root(), &witness).unwrap();
         assert_eq!(partial.get(&addresses[0]), Ok(account(10)));
         assert_eq!(partial.get(&fresh), Ok(Account::default()));
-        assert_eq!(
-            partial.get(&addresses[1]),
-            Err(StateError::MissingWitness(addresses[1]))
-        );
+        assert_eq!(partial.get(&addresses[1]), Err(StateError::MissingWitness(addresses[1])));
         assert_eq!(
             partial.set(addresses[1], account(1)),
             Err(StateError::MissingWitness(addresses[1]))
@@ -230,16 +211,9 @@ mod tests {
         assert_eq!(partial.get(&squatter), Ok(Account::default()));
         assert_eq!(
             partial.set(squatter, account(1)),
-            Err(StateError::PathCollision {
-                address: squatter,
-                occupant: addresses[0]
-            })
+            Err(StateError::PathCollision { address: squatter, occupant: addresses[0] })
         );
-        assert_eq!(
-            partial.get(&addresses[0]),
-            Ok(account(10)),
-            "same slot, so known"
-        );
+        assert_eq!(partial.get(&addresses[0]), Ok(account(10)), "same slot, so known");
     }
 
     proptest! {

@@ -57,11 +57,7 @@ impl MerkleProof {
                 siblings.push(digest);
             }
         }
-        Self {
-            non_empty,
-            siblings,
-            occupant,
-        }
+        Self { non_empty, siblings, occupant }
     }
 
     /// The account stored on the proven path, if any (possibly another address's).
@@ -89,10 +85,7 @@ impl MerkleProof {
         let leaf = self.leaf(address, path)?;
         let computed = self.fold_path(path, leaf, |_, _| Ok(()))?;
         if computed != *root {
-            return Err(StateError::InvalidProof {
-                address: *address,
-                reason: "root mismatch",
-            });
+            return Err(StateError::InvalidProof { address: *address, reason: "root mismatch" });
         }
         Ok(self.account_of(address))
     }
@@ -108,10 +101,7 @@ impl MerkleProof {
     /// The leaf digest at `path`, after checking the occupant belongs there and is
     /// stored in canonical form.
     pub(super) fn leaf(&self, address: &Address, path: u64) -> Result<Hash, StateError> {
-        let invalid = |reason| StateError::InvalidProof {
-            address: *address,
-            reason,
-        };
+        let invalid = |reason| StateError::InvalidProof { address: *address, reason };
         match &self.occupant {
             None => Ok(EMPTY_LEAF),
             Some((occupant, account)) => {
@@ -206,17 +196,10 @@ impl Decode for MerkleProof {
                 Some((address, account))
             }
             tag => {
-                return Err(DecodeError::UnknownTag {
-                    field: "merkle proof occupant",
-                    tag,
-                });
+                return Err(DecodeError::UnknownTag { field: "merkle proof occupant", tag });
             }
         };
-        Ok(Self {
-            non_empty,
-            siblings,
-            occupant,
-        })
+        Ok(Self { non_empty, siblings, occupant })
     }
 }
 
@@ -273,15 +256,8 @@ mod tests {
         tree.set(occupant, account(9)).unwrap();
         let proof = tree.prove(&squatter);
         assert_eq!(proof.occupant(), Some(&(occupant, account(9))));
-        assert_eq!(
-            proof.verify(&tree.root(), &squatter),
-            Ok(Account::default())
-        );
-        assert_eq!(
-            tree.prove(&addresses[0])
-                .verify(&tree.root(), &addresses[0]),
-            Ok(account(1))
-        );
+        assert_eq!(proof.verify(&tree.root(), &squatter), Ok(Account::default()));
+        assert_eq!(tree.prove(&addresses[0]).verify(&tree.root(), &addresses[0]), Ok(account(1)));
     }
 
     /// Proves a proof fails against another root, with a changed sibling, with a
@@ -292,10 +268,7 @@ mod tests {
         let a = addresses[7];
         let proof = tree.prove(&a);
         let root = tree.root();
-        let mismatch = Err(StateError::InvalidProof {
-            address: a,
-            reason: "root mismatch",
-        });
+        let mismatch = Err(StateError::InvalidProof { address: a, reason: "root mismatch" });
 
         assert_eq!(proof.verify(&EMPTY_SUBTREES[0], &a), mismatch);
 
@@ -308,13 +281,7 @@ mod tests {
         assert!(bad.verify(&root, &a).is_err());
 
         let mut bad = proof.clone();
-        bad.occupant = Some((
-            a,
-            Account {
-                balance: 1_000_000,
-                ..account(8)
-            },
-        ));
+        bad.occupant = Some((a, Account { balance: 1_000_000, ..account(8) }));
         assert_eq!(bad.verify(&root, &a), mismatch);
 
         let mut bad = proof.clone();
@@ -324,10 +291,7 @@ mod tests {
         let other = addresses[8];
         let mut bad = proof;
         bad.occupant = Some((other, account(9)));
-        assert!(matches!(
-            bad.verify(&root, &a),
-            Err(StateError::InvalidProof { .. })
-        ));
+        assert!(matches!(bad.verify(&root, &a), Err(StateError::InvalidProof { .. })));
     }
 
     /// Proves the compressed encoding round-trips and lists only non-empty siblings.
@@ -338,11 +302,7 @@ mod tests {
         let bytes = proof.to_bytes();
         assert_eq!(decode(&bytes), Ok(proof.clone()));
         // About log2(1000) ≈ 10 non-empty siblings, not 64.
-        assert!(
-            proof.siblings.len() < 20,
-            "{} siblings",
-            proof.siblings.len()
-        );
+        assert!(proof.siblings.len() < 20, "{} siblings", proof.siblings.len());
         assert!(bytes.len() < 20 * 32 + 100, "{} bytes", bytes.len());
         assert_eq!(proof.siblings().count(), TREE_DEPTH);
 
@@ -358,42 +318,25 @@ mod tests {
         let good = proof.to_bytes();
 
         // An empty-subtree digest listed as if it were not empty (depth 64).
-        let mut listed_empty = MerkleProof {
-            non_empty: proof.non_empty | 1 << 63,
-            ..proof.clone()
-        };
+        let mut listed_empty =
+            MerkleProof { non_empty: proof.non_empty | 1 << 63, ..proof.clone() };
         listed_empty.siblings.insert(0, EMPTY_SUBTREES[TREE_DEPTH]);
-        assert!(matches!(
-            decode(&listed_empty.to_bytes()),
-            Err(DecodeError::InvalidValue { .. })
-        ));
+        assert!(matches!(decode(&listed_empty.to_bytes()), Err(DecodeError::InvalidValue { .. })));
 
         // A sibling with a limb ≥ p.
         let mut non_canonical = proof.clone();
         non_canonical.siblings[0] = Hash([0xff; 32]);
-        assert!(matches!(
-            decode(&non_canonical.to_bytes()),
-            Err(DecodeError::InvalidValue { .. })
-        ));
+        assert!(matches!(decode(&non_canonical.to_bytes()), Err(DecodeError::InvalidValue { .. })));
 
         // An occupant holding the empty account.
-        let empty = MerkleProof {
-            occupant: Some((addresses[0], Account::default())),
-            ..proof
-        };
-        assert!(matches!(
-            decode(&empty.to_bytes()),
-            Err(DecodeError::InvalidValue { .. })
-        ));
+        let empty = MerkleProof { occupant: Some((addresses[0], Account::default())), ..proof };
+        assert!(matches!(decode(&empty.to_bytes()), Err(DecodeError::InvalidValue { .. })));
 
         // An unknown occupant tag, and truncation anywhere.
         let mut bad_tag = good.clone();
         let tag_at = good.len() - 1 - 32 - Account::ENCODED_LEN;
         bad_tag[tag_at] = 2;
-        assert!(matches!(
-            decode(&bad_tag),
-            Err(DecodeError::UnknownTag { .. })
-        ));
+        assert!(matches!(decode(&bad_tag), Err(DecodeError::UnknownTag { .. })));
         for cut in 0..good.len() {
             assert!(decode(&good[..cut]).is_err(), "truncated at {cut}");
         }

@@ -42,11 +42,7 @@ impl Default for StateTree {
 impl StateTree {
     /// The empty state.
     pub fn new() -> Self {
-        Self {
-            leaves: BTreeMap::new(),
-            nodes: BTreeMap::new(),
-            root: EMPTY_SUBTREES[0],
-        }
+        Self { leaves: BTreeMap::new(), nodes: BTreeMap::new(), root: EMPTY_SUBTREES[0] }
     }
 
     /// The account at `address`; the empty account if there is none.
@@ -71,10 +67,7 @@ impl StateTree {
                 // `address` holds nothing already; nothing to remove.
                 return Ok(());
             }
-            return Err(StateError::PathCollision {
-                address,
-                occupant: *occupant,
-            });
+            return Err(StateError::PathCollision { address, occupant: *occupant });
         }
         check_canonical(&address, &account)?;
         let changed = if account.is_empty() {
@@ -135,17 +128,9 @@ impl StateTree {
     /// lookups: only the top ~log2(accounts) levels need the maps.
     fn neighbour_reach(&self, path: u64) -> Option<u32> {
         let before = self.leaves.range(..path).next_back().map(|(p, _)| *p);
-        let after = self
-            .leaves
-            .range(path.saturating_add(1)..)
-            .next()
-            .map(|(p, _)| *p);
+        let after = self.leaves.range(path.saturating_add(1)..).next().map(|(p, _)| *p);
         let after = after.filter(|p| *p != path);
-        [before, after]
-            .into_iter()
-            .flatten()
-            .map(|other| (other ^ path).leading_zeros())
-            .max()
+        [before, after].into_iter().flatten().map(|other| (other ^ path).leading_zeros()).max()
     }
 
     /// How many accounts are under `sibling` (a sibling of a node on `path`),
@@ -175,11 +160,9 @@ impl StateTree {
         debug_assert_eq!(count, 1, "a node with several accounts below must be kept");
         let (first, last) = node.path_range();
         match self.leaves.range(first..=last).next() {
-            Some((path, (address, account))) => lone_leaf_digest(
-                *path,
-                leaf_digest(address, account),
-                usize::from(node.depth),
-            ),
+            Some((path, (address, account))) => {
+                lone_leaf_digest(*path, leaf_digest(address, account), usize::from(node.depth))
+            }
             None => EMPTY_SUBTREES[usize::from(node.depth)],
         }
     }
@@ -276,11 +259,7 @@ pub(super) mod tests {
     pub(crate) const MAX_PATH: u64 = (0x7fff_fffe << 33) | (0x7fff_fffe << 2) | 3;
 
     pub(crate) fn account(balance: u64) -> Account {
-        Account {
-            balance,
-            nonce: balance % 7,
-            staking: Hash::ZERO,
-        }
+        Account { balance, nonce: balance % 7, staking: Hash::ZERO }
     }
 
     /// The root computed the slow, obvious way: hash every level of the full
@@ -294,15 +273,10 @@ pub(super) mod tests {
         for depth in (1..=TREE_DEPTH).rev() {
             let mut parents = BTreeMap::new();
             for (&prefix, digest) in &level {
-                let node = NodeId {
-                    depth: depth as u8,
-                    prefix,
-                };
+                let node = NodeId { depth: depth as u8, prefix };
                 let sibling = node.sibling();
-                let sibling_digest = level
-                    .get(&sibling.prefix)
-                    .copied()
-                    .unwrap_or(EMPTY_SUBTREES[depth]);
+                let sibling_digest =
+                    level.get(&sibling.prefix).copied().unwrap_or(EMPTY_SUBTREES[depth]);
                 parents.insert(prefix >> 1, parent_digest(node, digest, &sibling_digest));
             }
             level = parents;
@@ -326,27 +300,15 @@ pub(super) mod tests {
         let entries = [
             (
                 "0x0000000800000000010000000100000005000000060000000700000008000000",
-                Account {
-                    balance: 100,
-                    nonce: 2,
-                    staking: Hash::ZERO,
-                },
+                Account { balance: 100, nonce: 2, staking: Hash::ZERO },
             ),
             (
                 "0x0000001000000000020000000200000005000000060000000700000008000000",
-                Account {
-                    balance: 250,
-                    nonce: 5,
-                    staking: Hash([3; 32]),
-                },
+                Account { balance: 250, nonce: 5, staking: Hash([3; 32]) },
             ),
             (
                 "0x0000001800000000030000000300000005000000060000000700000008000000",
-                Account {
-                    balance: u64::MAX,
-                    nonce: 1,
-                    staking: Hash::ZERO,
-                },
+                Account { balance: u64::MAX, nonce: 1, staking: Hash::ZERO },
             ),
         ];
         let mut tree = StateTree::new();
@@ -364,9 +326,8 @@ pub(super) mod tests {
     #[test]
     fn insert_then_remove_restores_empty_root() {
         let mut tree = StateTree::new();
-        let addresses: Vec<Address> = (0..50u64)
-            .map(|i| address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0))
-            .collect();
+        let addresses: Vec<Address> =
+            (0..50u64).map(|i| address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0)).collect();
         for (i, a) in addresses.iter().enumerate() {
             tree.set(*a, account(i as u64 + 1)).unwrap();
         }
@@ -408,10 +369,7 @@ pub(super) mod tests {
         let root = tree.root();
         assert_eq!(
             tree.set(second, account(3)),
-            Err(StateError::PathCollision {
-                address: second,
-                occupant: first
-            })
+            Err(StateError::PathCollision { address: second, occupant: first })
         );
         assert_eq!(tree.root(), root);
         assert_eq!(tree.get(&second), Account::default());
@@ -425,10 +383,7 @@ pub(super) mod tests {
     fn non_canonical_address_is_refused() {
         let mut tree = StateTree::new();
         let bad = Address([0xff; 32]);
-        assert_eq!(
-            tree.set(bad, account(1)),
-            Err(StateError::NonCanonicalAddress(bad))
-        );
+        assert_eq!(tree.set(bad, account(1)), Err(StateError::NonCanonicalAddress(bad)));
         assert_eq!(tree.get(&bad), Account::default());
     }
 
@@ -436,17 +391,7 @@ pub(super) mod tests {
     /// siblings that differ only in the last path bit and long shared prefixes.
     #[test]
     fn incremental_root_matches_naive() {
-        let paths = [
-            0u64,
-            1,
-            2,
-            3,
-            MAX_PATH,
-            MAX_PATH - 1,
-            1 << 63,
-            (1 << 63) | 1,
-            0x8000_0000,
-        ];
+        let paths = [0u64, 1, 2, 3, MAX_PATH, MAX_PATH - 1, 1 << 63, (1 << 63) | 1, 0x8000_0000];
         let mut tree = StateTree::new();
         let mut all = Vec::new();
         for (i, path) in paths.into_iter().enumerate() {
@@ -457,12 +402,7 @@ pub(super) mod tests {
         }
         while let Some((address, _)) = all.pop() {
             tree.set(address, Account::default()).unwrap();
-            assert_eq!(
-                tree.root(),
-                naive_root(&all),
-                "after removal, {} left",
-                all.len()
-            );
+            assert_eq!(tree.root(), naive_root(&all), "after removal, {} left", all.len());
         }
     }
 
@@ -473,17 +413,10 @@ pub(super) mod tests {
         let mut tree = StateTree::new();
         let n = 2000u64;
         for i in 0..n {
-            tree.set(
-                address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0),
-                account(1),
-            )
-            .unwrap();
+            tree.set(address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0), account(1))
+                .unwrap();
         }
-        assert!(
-            tree.stored_nodes() <= 3 * n as usize,
-            "{} nodes",
-            tree.stored_nodes()
-        );
+        assert!(tree.stored_nodes() <= 3 * n as usize, "{} nodes", tree.stored_nodes());
     }
 
     fn operations() -> impl Strategy<Value = Vec<(u64, u32, u64)>> {

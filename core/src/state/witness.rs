@@ -110,15 +110,9 @@ mod tests {
     fn forged_count_is_refused() {
         let mut bytes = alloc::vec![crate::encoding::WIRE_VERSION];
         put_length(&mut bytes, MAX_WITNESS_PROOFS + 1);
-        assert!(matches!(
-            Witness::decode_message(&bytes),
-            Err(DecodeError::TooLong { .. })
-        ));
+        assert!(matches!(Witness::decode_message(&bytes), Err(DecodeError::TooLong { .. })));
         let mut bytes = alloc::vec![crate::encoding::WIRE_VERSION];
         put_length(&mut bytes, 1000);
-        assert!(matches!(
-            Witness::decode_message(&bytes),
-            Err(DecodeError::UnexpectedEnd { .. })
-        ));
+        assert!(matches!(Witness::decode_message(&bytes), Err(DecodeError::UnexpectedEnd { .. })));
     }
 }

@@ -41,14 +41,8 @@ pub struct Block {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlockError {
     BadSignature(SignatureError),
-    UnexpectedProposer {
-        expected: SequencerPublicKey,
-        found: SequencerPublicKey,
-    },
-    TxRootMismatch {
-        header: Hash,
-        computed: Hash,
-    },
+    UnexpectedProposer { expected: SequencerPublicKey, found: SequencerPublicKey },
+    TxRootMismatch { header: Hash, computed: Hash },
     WrongChain,
 }
 
@@ -60,10 +54,7 @@ impl core::fmt::Display for BlockError {
                 write!(f, "block proposed by {found}, expected {expected}")
             }
             Self::TxRootMismatch { header, computed } => {
-                write!(
-                    f,
-                    "transaction root {header} in header, {computed} computed"
-                )
+                write!(f, "transaction root {header} in header, {computed} computed")
             }
             Self::WrongChain => f.write_str("block is for another chain"),
         }
@@ -101,11 +92,7 @@ impl Header {
     /// Signs this header, producing a block with `transactions`.
     pub fn seal(self, key: &SequencerKey, transactions: Vec<Transaction>) -> Block {
         let signature = key.sign(&self.hash().0);
-        Block {
-            header: self,
-            signature,
-            transactions,
-        }
+        Block { header: self, signature, transactions }
     }
 }
 
@@ -130,21 +117,11 @@ impl Block {
                 found: self.header.proposer,
             });
         }
-        proposer
-            .verify(&self.hash().0, &self.signature)
-            .map_err(BlockError::BadSignature)?;
-        let computed = tx_root(
-            &self
-                .transactions
-                .iter()
-                .map(Transaction::hash)
-                .collect::<Vec<_>>(),
-        );
+        proposer.verify(&self.hash().0, &self.signature).map_err(BlockError::BadSignature)?;
+        let computed =
+            tx_root(&self.transactions.iter().map(Transaction::hash).collect::<Vec<_>>());
         if computed != self.header.tx_root {
-            return Err(BlockError::TxRootMismatch {
-                header: self.header.tx_root,
-                computed,
-            });
+            return Err(BlockError::TxRootMismatch { header: self.header.tx_root, computed });
         }
         Ok(())
     }
@@ -284,11 +261,7 @@ mod tests {
     fn tx_root_depends_on_order_count_and_content() {
         let (a, b, c) = (Hash([1; 32]), Hash([2; 32]), Hash([3; 32]));
         assert_ne!(tx_root(&[a, b]), tx_root(&[b, a]), "order matters");
-        assert_ne!(
-            tx_root(&[a]),
-            tx_root(&[a, Hash::ZERO]),
-            "zero padding is not a transaction"
-        );
+        assert_ne!(tx_root(&[a]), tx_root(&[a, Hash::ZERO]), "zero padding is not a transaction");
         assert_ne!(tx_root(&[a, b, c]), tx_root(&[a, b]));
         assert_ne!(tx_root(&[]), tx_root(&[Hash::ZERO]));
         assert_eq!(tx_root(&[a, b, c]), tx_root(&[a, b, c]));
@@ -300,14 +273,8 @@ mod tests {
         let mut bytes = block(&key, alloc::vec![]).encode_message();
         let n = bytes.len();
         bytes[n - 4..].copy_from_slice(&(MAX_BLOCK_TXS as u32 + 1).to_le_bytes());
-        assert!(matches!(
-            Block::decode_message(&bytes),
-            Err(DecodeError::TooLong { .. })
-        ));
+        assert!(matches!(Block::decode_message(&bytes), Err(DecodeError::TooLong { .. })));
         bytes[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(matches!(
-            Block::decode_message(&bytes),
-            Err(DecodeError::UnexpectedEnd { .. })
-        ));
+        assert!(matches!(Block::decode_message(&bytes), Err(DecodeError::UnexpectedEnd { .. })));
     }
 }

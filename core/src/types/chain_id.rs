@@ -19,11 +19,7 @@ pub struct InvalidChainId;
 
 impl fmt::Display for InvalidChainId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "a chain id is 1 to {} printable ASCII characters",
-            ChainId::MAX_LEN
-        )
+        write!(f, "a chain id is 1 to {} printable ASCII characters", ChainId::MAX_LEN)
     }
 }
 
@@ -34,11 +30,7 @@ impl ChainId {
         let valid = !name.is_empty()
             && name.len() <= Self::MAX_LEN
             && name.bytes().all(|b| b.is_ascii_graphic());
-        if valid {
-            Ok(Self(name.into()))
-        } else {
-            Err(InvalidChainId)
-        }
+        if valid { Ok(Self(name.into())) } else { Err(InvalidChainId) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -76,10 +68,8 @@ impl Encode for ChainId {
 impl Decode for ChainId {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let bytes = reader.bytes("chain id", Self::MAX_LEN)?;
-        let invalid = DecodeError::InvalidValue {
-            field: "chain id",
-            reason: "not printable ASCII",
-        };
+        let invalid =
+            DecodeError::InvalidValue { field: "chain id", reason: "not printable ASCII" };
         let name = core::str::from_utf8(bytes).map_err(|_| invalid.clone())?;
         Self::new(name).map_err(|_| invalid)
     }

@@ -52,10 +52,7 @@ impl TxBody {
     /// Signs the body with `key` (which should be the key named in `sender_key`).
     pub fn sign(self, key: &StarkSecretKey) -> Transaction {
         let signature = key.sign(&self.hash());
-        Transaction {
-            body: self,
-            signature,
-        }
+        Transaction { body: self, signature }
     }
 }
 
@@ -96,10 +93,7 @@ impl Encode for Call {
 impl Decode for Call {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
         match reader.u8()? {
-            0 => Ok(Call::Transfer {
-                to: Address::decode_from(reader)?,
-                amount: reader.u64()?,
-            }),
+            0 => Ok(Call::Transfer { to: Address::decode_from(reader)?, amount: reader.u64()? }),
             tag => Err(DecodeError::UnknownTag { field: "call", tag }),
         }
     }
@@ -167,10 +161,7 @@ mod tests {
             sender_key: key().public_key(),
             nonce,
             fee,
-            call: Call::Transfer {
-                to: Address(to),
-                amount,
-            },
+            call: Call::Transfer { to: Address(to), amount },
         }
     }
 
@@ -212,21 +203,12 @@ mod tests {
         wrong_version[0] = 2;
         assert!(matches!(
             Transaction::decode_message(&wrong_version),
-            Err(DecodeError::UnknownTag {
-                field: "wire version",
-                tag: 2
-            })
+            Err(DecodeError::UnknownTag { field: "wire version", tag: 2 })
         ));
         bytes.push(0);
-        assert_eq!(
-            Transaction::decode_message(&bytes),
-            Err(DecodeError::TrailingBytes(1))
-        );
+        assert_eq!(Transaction::decode_message(&bytes), Err(DecodeError::TrailingBytes(1)));
         let mut reader = Reader::new(&[9]);
-        assert!(matches!(
-            Call::decode_from(&mut reader),
-            Err(DecodeError::UnknownTag { .. })
-        ));
+        assert!(matches!(Call::decode_from(&mut reader), Err(DecodeError::UnknownTag { .. })));
         let long = alloc::vec![0u8; Transaction::MAX_BYTES + 1];
         assert!(matches!(
             Transaction::decode_message(&long),
@@ -244,18 +226,12 @@ mod tests {
             body(1, 2, [5; 32], 5),
             body(1, 2, [4; 32], 6),
         ] {
-            let forged = Transaction {
-                body: changed,
-                signature: tx.signature,
-            };
+            let forged = Transaction { body: changed, signature: tx.signature };
             assert!(forged.verify_signature().is_err());
         }
         let mut other_chain = tx.clone();
         other_chain.body.chain_id = ChainId::new("another").unwrap();
-        assert!(
-            other_chain.verify_signature().is_err(),
-            "no replay across chains"
-        );
+        assert!(other_chain.verify_signature().is_err(), "no replay across chains");
     }
 
     #[test]

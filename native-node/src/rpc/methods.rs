@@ -58,9 +58,7 @@ fn hex_bytes(value: &Value, name: &str, max: usize) -> Result<Vec<u8>, RpcError>
         .ok_or_else(|| RpcError::invalid_params(format!("{name} must be a hex string")))?;
     let digits = s.strip_prefix("0x").unwrap_or(s);
     if digits.len() > max * 2 {
-        return Err(RpcError::invalid_params(format!(
-            "{name} is longer than {max} bytes"
-        )));
+        return Err(RpcError::invalid_params(format!("{name} is longer than {max} bytes")));
     }
     hex::decode(digits).map_err(|e| RpcError::invalid_params(format!("{name}: {e}")))
 }
@@ -109,18 +107,14 @@ fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError>
 fn require_latest(chain: &ChainState, id: Option<&Value>) -> Result<(), RpcError> {
     match block_height(chain, id)? {
         h if h == chain.head.height => Ok(()),
-        _ => Err(RpcError::invalid_params(
-            "only the latest state is kept; use block_id \"latest\"",
-        )),
+        _ => {
+            Err(RpcError::invalid_params("only the latest state is kept; use block_id \"latest\""))
+        }
     }
 }
 
 fn load_block(chain: &ChainState, height: u64) -> Result<Block, RpcError> {
-    chain
-        .store
-        .block(height)
-        .map_err(RpcError::internal)?
-        .ok_or_else(RpcError::block_not_found)
+    chain.store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
 }
 
 fn block_json(chain: &ChainState, params: &Value, full: bool) -> Result<Value, RpcError> {
@@ -171,11 +165,7 @@ fn find_tx(chain: &ChainState, hash: &Hash) -> Result<(Transaction, Option<u64>)
             .map(|t| (t, Some(loc.height)))
             .ok_or_else(|| RpcError::internal("transaction index points past its block"));
     }
-    chain
-        .mempool
-        .get(hash)
-        .map(|t| (t.clone(), None))
-        .ok_or_else(RpcError::tx_not_found)
+    chain.mempool.get(hash).map(|t| (t.clone(), None)).ok_or_else(RpcError::tx_not_found)
 }
 
 fn tx_status(chain: &ChainState, hash: &Hash) -> Result<Value, RpcError> {
@@ -224,11 +214,8 @@ fn raw_block(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
 /// `starling_addTransaction [tx_hex]`: decodes, validates and admits a transaction,
 /// durably recording it before answering with its hash.
 fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
-    let bytes = hex_bytes(
-        required(params, 0, "transaction")?,
-        "transaction",
-        Transaction::MAX_BYTES,
-    )?;
+    let bytes =
+        hex_bytes(required(params, 0, "transaction")?, "transaction", Transaction::MAX_BYTES)?;
     let tx = Transaction::decode_message(&bytes).map_err(|e| {
         RpcError::new(55, "Account validation failed")
             .with_data(format!("malformed transaction: {e}"))
@@ -269,17 +256,15 @@ fn mempool_error(e: MempoolError) -> RpcError {
         MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => {
             (52, "Invalid transaction nonce")
         }
-        MempoolError::InsufficientBalance { .. } => (
-            54,
-            "Account balance is smaller than the transaction's maximal fee",
-        ),
+        MempoolError::InsufficientBalance { .. } => {
+            (54, "Account balance is smaller than the transaction's maximal fee")
+        }
         MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => {
             (53, "Max fee is smaller than the minimal transaction cost")
         }
-        MempoolError::AlreadyKnown(_) => (
-            59,
-            "A transaction with the same hash already exists in the mempool",
-        ),
+        MempoolError::AlreadyKnown(_) => {
+            (59, "A transaction with the same hash already exists in the mempool")
+        }
         _ => (-32005, "Mempool limit reached"),
     };
     RpcError::new(code, message).with_data(detail)

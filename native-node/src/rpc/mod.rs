@@ -16,21 +16,15 @@ pub fn handle_body(node: &Node, body: &[u8]) -> Option<Value> {
         Err(e) => return Some(response(&Value::Null, Err(RpcError::parse_error(e)))),
     };
     match request {
-        Value::Array(calls) if calls.is_empty() => Some(response(
-            &Value::Null,
-            Err(RpcError::invalid_request("empty batch")),
-        )),
+        Value::Array(calls) if calls.is_empty() => {
+            Some(response(&Value::Null, Err(RpcError::invalid_request("empty batch"))))
+        }
         Value::Array(calls) if calls.len() > MAX_BATCH => Some(response(
             &Value::Null,
-            Err(RpcError::invalid_request(format!(
-                "a batch holds at most {MAX_BATCH} calls"
-            ))),
+            Err(RpcError::invalid_request(format!("a batch holds at most {MAX_BATCH} calls"))),
         )),
         Value::Array(calls) => {
-            let out: Vec<Value> = calls
-                .into_iter()
-                .filter_map(|c| handle_call(node, c))
-                .collect();
+            let out: Vec<Value> = calls.into_iter().filter_map(|c| handle_call(node, c)).collect();
             (!out.is_empty()).then_some(Value::Array(out))
         }
         single => handle_call(node, single),

@@ -18,11 +18,7 @@ pub struct RpcError {
 
 impl RpcError {
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
+        Self { code, message: message.into(), data: None }
     }
 
     pub fn with_data(mut self, data: impl Into<Value>) -> Self {
@@ -88,18 +84,12 @@ pub fn response(id: &Value, result: Result<Value, RpcError>) -> Value {
 /// Parses one request object.
 pub fn parse_call(value: Value) -> Result<Call, (Value, RpcError)> {
     let Value::Object(mut obj) = value else {
-        return Err((
-            Value::Null,
-            RpcError::invalid_request("a request must be a JSON object"),
-        ));
+        return Err((Value::Null, RpcError::invalid_request("a request must be a JSON object")));
     };
     let notification = !obj.contains_key("id");
     let id = obj.remove("id").unwrap_or(Value::Null);
     if !matches!(id, Value::Null | Value::Number(_) | Value::String(_)) {
-        return Err((
-            Value::Null,
-            RpcError::invalid_request("id must be a number or a string"),
-        ));
+        return Err((Value::Null, RpcError::invalid_request("id must be a number or a string")));
     }
     if obj.get("jsonrpc") != Some(&Value::from("2.0")) {
         return Err((id, RpcError::invalid_request("jsonrpc must be \"2.0\"")));
@@ -109,17 +99,9 @@ pub fn parse_call(value: Value) -> Result<Call, (Value, RpcError)> {
     };
     let params = obj.remove("params").unwrap_or(Value::Array(vec![]));
     if !matches!(params, Value::Array(_) | Value::Object(_)) {
-        return Err((
-            id,
-            RpcError::invalid_request("params must be an array or an object"),
-        ));
+        return Err((id, RpcError::invalid_request("params must be an array or an object")));
     }
-    Ok(Call {
-        id,
-        method,
-        params,
-        notification,
-    })
+    Ok(Call { id, method, params, notification })
 }
 
 /// Reads parameter `index` (positional) or `name` (named), if present.
@@ -153,15 +135,11 @@ mod tests {
 
     #[test]
     fn rejects_requests_that_are_not_json_rpc_2() {
-        let (_, e) = parse_call(json!({"jsonrpc": "1.0", "method": "x", "id": 1}))
-            .err()
-            .unwrap();
+        let (_, e) = parse_call(json!({"jsonrpc": "1.0", "method": "x", "id": 1})).err().unwrap();
         assert_eq!(e.code, -32600);
         let (_, e) = parse_call(json!([1])).err().unwrap();
         assert_eq!(e.code, -32600);
-        let (_, e) = parse_call(json!({"jsonrpc": "2.0", "method": 5, "id": 1}))
-            .err()
-            .unwrap();
+        let (_, e) = parse_call(json!({"jsonrpc": "2.0", "method": 5, "id": 1})).err().unwrap();
         assert_eq!(e.code, -32600);
     }
 

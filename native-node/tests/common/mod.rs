@@ -22,13 +22,7 @@ impl Daemon {
     /// Runs `starling devnet` on an ephemeral port in `data_dir` with `extra` flags,
     /// and waits for it to print its URL.
     pub fn devnet(data_dir: &Path, extra: &[&str]) -> Self {
-        let mut args = vec![
-            "devnet",
-            "--http-port",
-            "0",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-        ];
+        let mut args = vec!["devnet", "--http-port", "0", "--data-dir", data_dir.to_str().unwrap()];
         args.extend_from_slice(extra);
         Self::start(&args)
     }
@@ -55,10 +49,7 @@ impl Daemon {
             .expect("the daemon prints its URL")
             .trim()
             .to_string();
-        assert!(
-            url.starts_with("http://"),
-            "first stdout line is the URL, got {url:?}"
-        );
+        assert!(url.starts_with("http://"), "first stdout line is the URL, got {url:?}");
         Self { child, url }
     }
 
@@ -68,9 +59,8 @@ impl Daemon {
 
     /// Sends a raw body to `/rpc`; returns HTTP status and the JSON answer.
     pub fn post(&self, body: &str) -> (u16, Value) {
-        let response = ureq::post(&self.rpc_url())
-            .set("content-type", "application/json")
-            .send_string(body);
+        let response =
+            ureq::post(&self.rpc_url()).set("content-type", "application/json").send_string(body);
         let response = match response {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
@@ -89,17 +79,12 @@ impl Daemon {
     /// Calls a method that must succeed; returns its result.
     pub fn result(&self, method: &str, params: Value) -> Value {
         let response = self.call(method, params);
-        assert!(
-            response.get("error").is_none(),
-            "{method} failed: {response}"
-        );
+        assert!(response.get("error").is_none(), "{method} failed: {response}");
         response["result"].clone()
     }
 
     pub fn height(&self) -> u64 {
-        self.result("starling_status", json!([]))["height"]
-            .as_u64()
-            .unwrap()
+        self.result("starling_status", json!([]))["height"].as_u64().unwrap()
     }
 
     /// Waits until `condition` holds, polling; panics after `secs` seconds.
@@ -141,4 +126,43 @@ pub fn cli(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let out = child.wait_with_output().unwrap();
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
     (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+/// A keys directory and a password file, as a user of the CLI has them.
+pub struct Wallet {
+    pub keys: std::path::PathBuf,
+    pub password: std::path::PathBuf,
+}
+
+impl Wallet {
+    /// Creates `keys/` and a password file under `dir`.
+    pub fn new(dir: &Path, password: &str) -> Self {
+        let wallet = Self { keys: dir.join("keys"), password: dir.join("password") };
+        std::fs::write(&wallet.password, password).unwrap();
+        wallet
+    }
+
+    /// Runs a CLI command with `--keys-dir` and `--password-file` appended; it must succeed.
+    pub fn run(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut all = args.to_vec();
+        all.extend([
+            "--keys-dir",
+            self.keys.to_str().unwrap(),
+            "--password-file",
+            self.password.to_str().unwrap(),
+        ]);
+        let (ok, out, err) = cli(&all, stdin);
+        assert!(ok, "`starling {}` failed: {err}", args.join(" "));
+        out
+    }
+
+    /// Transfers `amount` from key `from` to `to` and waits for inclusion; returns the hash.
+    pub fn transfer(&self, rpc: &str, from: &str, to: &str, amount: u64, fee: u64) -> String {
+        let (amount, fee) = (amount.to_string(), fee.to_string());
+        let args = [
+            "tx", "transfer", "--from", from, "--to", to, "--amount", &amount, "--fee", &fee,
+            "--wait", "--rpc", rpc,
+        ];
+        self.run(&args, None).trim().to_string()
+    }
 }
