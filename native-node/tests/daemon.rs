@@ -112,10 +112,46 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     let oversized = d.call("starling_addTransaction", json!([format!("0x{}", "00".repeat(5000))]));
     assert_eq!(oversized["error"]["code"], -32602);
 
+    // Well-formed transactions that break a rule, each with its Starknet error code.
+    let key = StarkSecretKey::from_bytes(&parse_key(&starling_demo_key_hex())).unwrap();
+    let chain = ChainId::new(status_before["chain_id"].as_str().unwrap()).unwrap();
+    let submit = |body: TxBody, signer: &StarkSecretKey| {
+        let hex = format!("0x{}", hex::encode(body.sign(signer).encode_message()));
+        d.call("starling_addTransaction", json!([hex]))
+    };
+    let transfer = |nonce, fee, amount| TxBody {
+        chain_id: chain.clone(),
+        sender_key: key.public_key(),
+        nonce,
+        fee,
+        call: Call::Transfer { to: Address([9; 32]), amount },
+    };
+    let impostor = StarkSecretKey::from_entropy(&[42; 32]);
+    let cases = [
+        ("bad signature", submit(transfer(0, 1, 1), &impostor), 55),
+        (
+            "other chain",
+            submit(TxBody { chain_id: ChainId::new("x").unwrap(), ..transfer(0, 1, 1) }, &key),
+            55,
+        ),
+        ("nonce far ahead", submit(transfer(1000, 1, 1), &key), 52),
+        ("balance too low", submit(transfer(0, 1, u64::MAX - 1), &key), 54),
+        ("fee below minimum", submit(transfer(0, 0, 1), &key), 53),
+    ];
+    for (what, answer, code) in cases {
+        assert_eq!(answer["error"]["code"], code, "{what}: {answer}");
+        assert!(answer["error"]["data"].is_string(), "{what} says why: {answer}");
+    }
+
     let status_after = d.result("starling_status", json!([]));
     assert_eq!(status_before["height"], status_after["height"]);
     assert_eq!(status_before["state_root"], status_after["state_root"]);
     assert_eq!(status_after["mempool"], 0, "nothing was admitted");
+
+    let first = submit(transfer(0, 1, 1), &key);
+    assert!(first["result"]["transaction_hash"].is_string(), "{first}");
+    assert_eq!(submit(transfer(0, 1, 1), &key)["error"]["code"], 59, "a duplicate is named");
+    assert_eq!(d.result("starling_status", json!([]))["mempool"], 1);
 }
 
 #[test]
