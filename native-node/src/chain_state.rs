@@ -122,27 +122,25 @@ impl ChainState {
         max_bytes: usize,
     ) -> Result<Produced> {
         let candidates = self.mempool.select(max_txs, max_bytes);
-        let mut next_state = self.state.clone();
+        // Built on the live state, not a copy (a copy costs O(accounts) per block).
+        // If building or committing fails, the state is reloaded from the store,
+        // which still holds the parent.
         let template = BlockTemplate { parent: &self.head, timestamp_ms, key };
-        let BuiltBlock { block, witness, rejected, .. } =
-            build_block(&mut next_state, template, candidates)?;
-        let touched = touched_accounts(&block.transactions);
-        let accounts: Vec<(Address, Account)> =
-            touched.iter().map(|a| (*a, next_state.get(a))).collect();
-        let mut settled: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
-        settled.extend(rejected.iter().map(|(h, _)| *h));
-        self.store.commit_block(BlockCommit {
-            block: &block,
-            witness: Some(&witness),
-            accounts: &accounts,
-            settled: &settled,
-        })?;
+        let built = build_block(&mut self.state, template, candidates)
+            .map_err(anyhow::Error::from)
+            .and_then(|built| self.commit(&built).map(|()| built));
+        let BuiltBlock { block, rejected, .. } = match built {
+            Ok(built) => built,
+            Err(e) => {
+                self.state = self.store.load_state()?;
+                return Err(e);
+            }
+        };
         let mut dropped = Vec::new();
         for (hash, reason) in &rejected {
             tracing::info!(%hash, %reason, "left a transaction out of the block");
             dropped.extend(self.mempool.remove(hash));
         }
-        self.state = next_state;
         self.head = block.header.clone();
         let state = &self.state;
         dropped.extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
@@ -150,6 +148,24 @@ impl ChainState {
         // leaves entries that the next start drops as unexecutable.
         self.store.remove_pending(&dropped)?;
         Ok(Produced { block, rejected: rejected.len() })
+    }
+}
+
+impl ChainState {
+    /// Durably commits a built block with the accounts it wrote (read from the
+    /// already-updated state) and the pending transactions it settled.
+    fn commit(&self, built: &BuiltBlock) -> Result<()> {
+        let block = &built.block;
+        let accounts: Vec<(Address, Account)> =
+            touched_accounts(&block.transactions).iter().map(|a| (*a, self.state.get(a))).collect();
+        let mut settled: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
+        settled.extend(built.rejected.iter().map(|(h, _)| *h));
+        self.store.commit_block(BlockCommit {
+            block,
+            witness: Some(&built.witness),
+            accounts: &accounts,
+            settled: &settled,
+        })
     }
 }
 
