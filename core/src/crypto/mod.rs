@@ -11,6 +11,7 @@
 
 pub mod ed25519;
 pub mod stark;
+mod stark_ecdsa;
 
 pub use ed25519::{SequencerKey, SequencerPublicKey, SequencerSignature};
 pub use stark::{StarkPublicKey, StarkSecretKey, StarkSignature};

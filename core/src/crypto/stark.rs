@@ -117,12 +117,7 @@ impl StarkPublicKey {
         let key = canonical_felt(&self.0).ok_or(SignatureError::InvalidKey)?;
         let r = canonical_felt(&signature.r.0).ok_or(SignatureError::Malformed)?;
         let s = canonical_felt(&signature.s.0).ok_or(SignatureError::Malformed)?;
-        match starknet_crypto::verify(&key, &message_felt(digest), &r, &s) {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(SignatureError::Mismatch),
-            Err(starknet_crypto::VerifyError::InvalidPublicKey) => Err(SignatureError::InvalidKey),
-            Err(_) => Err(SignatureError::Malformed),
-        }
+        super::stark_ecdsa::verify(&key, &message_felt(digest), &r, &s)
     }
 }
 
