@@ -171,7 +171,7 @@ pub fn build_block(
         height: parent.height + 1,
         parent_hash: parent.hash(),
         state_root: state.root(),
-        tx_root: tx_root(&included.iter().map(Transaction::hash).collect::<Vec<_>>()),
+        tx_root: tx_root(&included),
         timestamp_ms: template.timestamp_ms.max(parent.timestamp_ms),
         proposer: template.key.public_key(),
     };

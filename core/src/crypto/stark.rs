@@ -26,7 +26,9 @@ pub struct StarkSignature {
 }
 
 /// Reads 32 big-endian bytes as a field element, refusing non-canonical encodings
-/// (values ≥ the Stark prime), so one signature has exactly one encoding.
+/// (values ≥ the Stark prime), so each `(r, s)` has exactly one encoding. ECDSA itself
+/// stays malleable (`(r, n − s)` also verifies), which is why a block's transaction
+/// root commits to the signatures, not only to the transaction hashes.
 fn canonical_felt(bytes: &[u8; 32]) -> Option<Felt> {
     let felt = Felt::from_bytes_be(bytes);
     (felt.to_bytes_be() == *bytes).then_some(felt)

@@ -56,6 +56,9 @@ pub enum Domain {
     EmptyLeaf,
     /// Deriving a secret key from host entropy.
     KeyDerivation,
+    /// A whole signed transaction (body and signature): the leaves of a block's
+    /// transaction root, so a block hash commits to its signatures too.
+    SignedTransaction,
 }
 
 impl Domain {
@@ -69,6 +72,7 @@ impl Domain {
             Self::Leaf => 5,
             Self::EmptyLeaf => 6,
             Self::KeyDerivation => 7,
+            Self::SignedTransaction => 8,
         })
     }
 }

@@ -21,7 +21,7 @@ pub struct Header {
     pub parent_hash: Hash,
     /// Root of the account state after applying this block's transactions.
     pub state_root: Hash,
-    /// Merkle root of the transaction hashes, in block order (see [`tx_root`]).
+    /// Merkle root of the signed transactions, in block order (see [`tx_root`]).
     pub tx_root: Hash,
     /// Milliseconds since the Unix epoch, as the proposer saw them.
     pub timestamp_ms: u64,
@@ -64,22 +64,28 @@ impl core::fmt::Display for BlockError {
 #[cfg(feature = "std")]
 impl std::error::Error for BlockError {}
 
-/// The Merkle root of transaction hashes: a binary tree built with [`compress`],
-/// an odd node at any level is paired with [`Hash::ZERO`]; the empty list's root is
-/// `hash_bytes(TxRoot, [])`. The count is mixed in last so lists that differ only
-/// by trailing zero-hash padding cannot share a root.
-pub fn tx_root(hashes: &[Hash]) -> Hash {
-    if hashes.is_empty() {
+/// The Merkle root of a block's transactions, in order, over their signed
+/// encodings ([`Transaction::leaf`]), so the block hash commits to signatures too.
+pub fn tx_root(transactions: &[Transaction]) -> Hash {
+    merkle_root(&transactions.iter().map(Transaction::leaf).collect::<Vec<_>>())
+}
+
+/// A binary Merkle tree built with [`compress`]: an odd node at any level is paired
+/// with [`Hash::ZERO`]; the empty list's root is `hash_bytes(TxRoot, [])`. The count
+/// is mixed in last, so lists that differ only by trailing zero-hash padding cannot
+/// share a root.
+fn merkle_root(leaves: &[Hash]) -> Hash {
+    if leaves.is_empty() {
         return hash_bytes(Domain::TxRoot, &[]);
     }
-    let mut level: Vec<Hash> = hashes.to_vec();
+    let mut level: Vec<Hash> = leaves.to_vec();
     while level.len() > 1 {
         level = level
             .chunks(2)
             .map(|pair| compress(&pair[0], pair.get(1).unwrap_or(&Hash::ZERO)))
             .collect();
     }
-    let count = hash_bytes(Domain::TxRoot, &(hashes.len() as u64).to_le_bytes());
+    let count = hash_bytes(Domain::TxRoot, &(leaves.len() as u64).to_le_bytes());
     compress(&level[0], &count)
 }
 
@@ -118,8 +124,7 @@ impl Block {
             });
         }
         proposer.verify(&self.hash().0, &self.signature).map_err(BlockError::BadSignature)?;
-        let computed =
-            tx_root(&self.transactions.iter().map(Transaction::hash).collect::<Vec<_>>());
+        let computed = tx_root(&self.transactions);
         if computed != self.header.tx_root {
             return Err(BlockError::TxRootMismatch { header: self.header.tx_root, computed });
         }
@@ -199,13 +204,12 @@ mod tests {
     }
 
     fn block(key: &SequencerKey, txs: Vec<Transaction>) -> Block {
-        let hashes: Vec<Hash> = txs.iter().map(Transaction::hash).collect();
         let header = Header {
             chain_id: chain(),
             height: 1,
             parent_hash: Hash([7; 32]),
             state_root: Hash([8; 32]),
-            tx_root: tx_root(&hashes),
+            tx_root: tx_root(&txs),
             timestamp_ms: 1_700_000_000_000,
             proposer: key.public_key(),
         };
@@ -258,13 +262,27 @@ mod tests {
     }
 
     #[test]
-    fn tx_root_depends_on_order_count_and_content() {
+    fn merkle_root_depends_on_order_count_and_content() {
+        let tx_root = merkle_root;
         let (a, b, c) = (Hash([1; 32]), Hash([2; 32]), Hash([3; 32]));
         assert_ne!(tx_root(&[a, b]), tx_root(&[b, a]), "order matters");
         assert_ne!(tx_root(&[a]), tx_root(&[a, Hash::ZERO]), "zero padding is not a transaction");
         assert_ne!(tx_root(&[a, b, c]), tx_root(&[a, b]));
         assert_ne!(tx_root(&[]), tx_root(&[Hash::ZERO]));
         assert_eq!(tx_root(&[a, b, c]), tx_root(&[a, b, c]));
+    }
+
+    #[test]
+    fn the_block_hash_commits_to_transaction_signatures() {
+        let key = SequencerKey::from_seed(&[5; 32]);
+        let b = block(&key, alloc::vec![transfer(0)]);
+        let mut swapped = b.clone();
+        swapped.transactions[0].signature.s = Hash([1; 32]);
+        assert_eq!(swapped.transactions[0].hash(), b.transactions[0].hash(), "same body");
+        assert!(matches!(
+            swapped.verify_seal(&chain(), &key.public_key()),
+            Err(BlockError::TxRootMismatch { .. })
+        ));
     }
 
     #[test]

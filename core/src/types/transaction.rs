@@ -65,6 +65,14 @@ impl Transaction {
         self.body.sender()
     }
 
+    /// This transaction's leaf in its block's transaction root: the digest of the
+    /// whole signed encoding. The hash ([`Transaction::hash`]) covers only the body,
+    /// and ECDSA signatures are malleable (`(r, n − s)` verifies too), so a root over
+    /// hashes alone would let a relay swap signatures under an unchanged block hash.
+    pub fn leaf(&self) -> Hash {
+        hash_bytes(Domain::SignedTransaction, &self.to_bytes())
+    }
+
     /// The total the sender must hold: amount moved plus fee; `None` on overflow.
     pub fn total_cost(&self) -> Option<u64> {
         match self.body.call {
