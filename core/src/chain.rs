@@ -11,7 +11,7 @@ use core::fmt;
 
 use crate::crypto::{SequencerKey, SequencerPublicKey, SequencerSignature};
 use crate::exec::{BlockExecError, Receipt, TxError, apply_transaction, apply_transactions};
-use crate::state::{PartialState, StateError, StateTree, StateView, Witness};
+use crate::state::{Account, PartialState, StateError, StateTree, StateView, Witness};
 use crate::types::{Address, Block, BlockError, Call, ChainId, Hash, Header, Transaction, tx_root};
 
 /// Everything that fixes a chain's first block. Every node of a chain must hold the
@@ -48,6 +48,10 @@ pub enum ChainError {
     StateRootMismatch { header: Hash, computed: Hash },
     /// The witness did not prove the parent state, or missed an account.
     State(StateError),
+    /// The parent header given to check against belongs to another chain.
+    ParentOnOtherChain { expected: ChainId, found: ChainId },
+    /// A genesis lists the same address twice.
+    DuplicateAllocation(Address),
 }
 
 impl fmt::Display for ChainError {
@@ -67,6 +71,10 @@ impl fmt::Display for ChainError {
                 write!(f, "state root {header} in header, {computed} after re-execution")
             }
             Self::State(e) => write!(f, "state witness: {e}"),
+            Self::ParentOnOtherChain { expected, found } => {
+                write!(f, "the parent header is on chain {found}, not {expected}")
+            }
+            Self::DuplicateAllocation(a) => write!(f, "genesis allocates to {a} twice"),
         }
     }
 }
@@ -81,12 +89,15 @@ impl From<StateError> for ChainError {
 }
 
 impl Genesis {
-    /// The state the chain starts from.
-    pub fn state(&self) -> Result<StateTree, StateError> {
+    /// The state the chain starts from. An address listed twice is refused rather
+    /// than summed: a genesis file is written once and should say what it means.
+    pub fn state(&self) -> Result<StateTree, ChainError> {
         let mut state = StateTree::new();
         for a in &self.allocations {
-            let mut account = state.get(&a.address);
-            account.balance = account.balance.saturating_add(a.balance);
+            if !state.get(&a.address).is_empty() {
+                return Err(ChainError::DuplicateAllocation(a.address));
+            }
+            let account = Account { balance: a.balance, ..Account::default() };
             state.set(a.address, account)?;
         }
         Ok(state)
@@ -94,7 +105,7 @@ impl Genesis {
 
     /// The genesis block. It is not signed (its signature is all zeros): it is
     /// derived from this configuration, which every node holds.
-    pub fn block(&self) -> Result<(Block, StateTree), StateError> {
+    pub fn block(&self) -> Result<(Block, StateTree), ChainError> {
         let state = self.state()?;
         let header = Header {
             chain_id: self.chain_id.clone(),
@@ -144,14 +155,17 @@ pub struct BlockTemplate<'a> {
 
 /// Builds and signs the next block from `candidates` (already checked statelessly,
 /// e.g. by the mempool), applying them to `state` in order. A candidate that fails
-/// (say, its sender's balance was spent by an earlier one) is left out and reported;
-/// the rest still go in.
+/// for any reason (say, its sender's balance was spent by an earlier one) is left
+/// out and reported, and leaves the state as it was; the rest still go in. So no
+/// transaction, however crafted, can stop the sequencer from building a block.
 pub fn build_block(
     state: &mut StateTree,
     template: BlockTemplate<'_>,
     candidates: Vec<Transaction>,
-) -> Result<BuiltBlock, StateError> {
-    let witness = state.witness(&touched_accounts(&candidates));
+) -> BuiltBlock {
+    // Proofs are taken before any change (they prove the parent state), for every
+    // candidate's accounts; those of left-out candidates are dropped below.
+    let proofs = state.witness(&touched_accounts(&candidates));
     let mut receipts = Vec::with_capacity(candidates.len());
     let mut included = Vec::with_capacity(candidates.len());
     let mut rejected = Vec::new();
@@ -161,10 +175,13 @@ pub fn build_block(
                 receipts.push(receipt);
                 included.push(tx);
             }
-            Err(TxError::State(e)) => return Err(e),
             Err(e) => rejected.push((tx.hash(), e)),
         }
     }
+    let touched = touched_accounts(&included);
+    let witness = Witness::new(
+        proofs.proofs().iter().filter(|(a, _)| touched.binary_search(a).is_ok()).cloned().collect(),
+    );
     let parent = template.parent;
     let header = Header {
         chain_id: parent.chain_id.clone(),
@@ -175,7 +192,7 @@ pub fn build_block(
         timestamp_ms: template.timestamp_ms.max(parent.timestamp_ms),
         proposer: template.key.public_key(),
     };
-    Ok(BuiltBlock { block: header.seal(template.key, included), receipts, witness, rejected })
+    BuiltBlock { block: header.seal(template.key, included), receipts, witness, rejected }
 }
 
 /// Checks `block` against its `parent` header and applies it to `state` (the
@@ -224,7 +241,10 @@ pub fn verify_block(
     sequencer: &SequencerPublicKey,
 ) -> Result<(), ChainError> {
     if &parent.chain_id != chain_id {
-        return Err(ChainError::Block(BlockError::WrongChain));
+        return Err(ChainError::ParentOnOtherChain {
+            expected: chain_id.clone(),
+            found: parent.chain_id.clone(),
+        });
     }
     let mut state = PartialState::from_witness(parent.state_root, witness)?;
     validate_block(block, parent, &mut state, sequencer).map(|_| ())
@@ -286,7 +306,7 @@ mod tests {
     ) -> BuiltBlock {
         let template =
             BlockTemplate { parent, timestamp_ms: parent.timestamp_ms + 1000, key: &f.key };
-        build_block(state, template, txs).unwrap()
+        build_block(state, template, txs)
     }
 
     #[test]
@@ -300,6 +320,26 @@ mod tests {
         let mut other = f.genesis.clone();
         other.allocations[0].balance = 101;
         assert_ne!(other.block().unwrap().0.hash(), a.hash());
+    }
+
+    #[test]
+    fn a_genesis_listing_an_address_twice_is_refused() {
+        let mut f = fixture();
+        let first = f.genesis.allocations[0].clone();
+        f.genesis.allocations.push(first.clone());
+        assert_eq!(f.genesis.block().err(), Some(ChainError::DuplicateAllocation(first.address)));
+    }
+
+    #[test]
+    fn the_witness_covers_only_included_transactions() {
+        let f = fixture();
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        // User 2's transfer overspends and is left out: its accounts need no proof.
+        let txs = alloc::vec![pay(&f, 0, 0, 1, 10), pay(&f, 2, 0, 2, 1000)];
+        let built = build(&f, &mut state, &genesis.header, txs);
+        assert_eq!(built.rejected.len(), 1);
+        let proven: Vec<Address> = built.witness.proofs().iter().map(|(a, _)| *a).collect();
+        assert_eq!(proven, touched_accounts(&built.block.transactions));
     }
 
     #[test]

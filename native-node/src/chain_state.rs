@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use starling_core::chain::{BlockTemplate, BuiltBlock, Genesis, build_block, touched_accounts};
 use starling_core::crypto::SequencerKey;
+use starling_core::exec::VerifiedTransaction;
 use starling_core::mempool::{InsertKind, Inserted, Mempool, MempoolConfig, MempoolError};
 use starling_core::state::{Account, StateTree};
 use starling_core::types::{Address, Block, ChainId, Hash, Header, Transaction};
@@ -84,7 +85,10 @@ impl ChainState {
         let mut dropped = Vec::new();
         for tx in pending {
             let hash = tx.hash();
-            if let Err(e) = self.admit(tx) {
+            let admitted = VerifiedTransaction::verify(tx)
+                .map_err(MempoolError::Invalid)
+                .and_then(|tx| self.admit(tx));
+            if let Err(e) = admitted {
                 tracing::info!(%hash, reason = %e, "dropping a stored pending transaction");
                 dropped.push(hash);
             }
@@ -92,23 +96,27 @@ impl ChainState {
         self.store.remove_pending(&dropped)
     }
 
-    fn admit(&mut self, tx: Transaction) -> Result<Inserted, MempoolError> {
-        let account = self.state.get(&tx.sender());
+    fn admit(&mut self, tx: VerifiedTransaction) -> Result<Inserted, MempoolError> {
+        let account = self.state.get(&tx.transaction().sender());
         let chain_id = self.genesis.chain_id.clone();
-        self.mempool.insert(tx, &account, &chain_id)
+        self.mempool.insert_verified(tx, &account, &chain_id)
     }
 
-    /// Validates and admits a client's transaction, then records it durably before
-    /// the caller acknowledges it.
-    pub fn submit(&mut self, tx: Transaction) -> Result<Inserted, SubmitError> {
-        let stored = tx.clone();
+    /// Admits a client's transaction (its signature checked by the caller, outside
+    /// the chain lock) and records it durably, in one store transaction with the
+    /// removal of whatever it replaced or evicted, before the caller acknowledges it.
+    /// If the store fails, the transaction is taken out of the mempool again.
+    pub fn submit(&mut self, tx: VerifiedTransaction) -> Result<Inserted, SubmitError> {
+        let stored = tx.transaction().clone();
         let inserted = self.admit(tx).map_err(SubmitError::Rejected)?;
-        self.store.add_pending(&stored).map_err(SubmitError::Storage)?;
         let mut gone = inserted.evicted.clone();
         if let InsertKind::Replaced(replaced) = inserted.kind {
             gone.push(replaced);
         }
-        self.store.remove_pending(&gone).map_err(SubmitError::Storage)?;
+        if let Err(e) = self.store.add_pending(&stored, &gone) {
+            self.mempool.remove(&inserted.hash);
+            return Err(SubmitError::Storage(e));
+        }
         Ok(inserted)
     }
 
@@ -123,19 +131,15 @@ impl ChainState {
     ) -> Result<Produced> {
         let candidates = self.mempool.select(max_txs, max_bytes);
         // Built on the live state, not a copy (a copy costs O(accounts) per block).
-        // If building or committing fails, the state is reloaded from the store,
+        // If committing fails, the state is reloaded from the store,
         // which still holds the parent.
         let template = BlockTemplate { parent: &self.head, timestamp_ms, key };
-        let built = build_block(&mut self.state, template, candidates)
-            .map_err(anyhow::Error::from)
-            .and_then(|built| self.commit(&built).map(|()| built));
-        let BuiltBlock { block, rejected, .. } = match built {
-            Ok(built) => built,
-            Err(e) => {
-                self.state = self.store.load_state()?;
-                return Err(e);
-            }
-        };
+        let built = build_block(&mut self.state, template, candidates);
+        if let Err(e) = self.commit(&built) {
+            self.state = self.store.load_state()?;
+            return Err(e);
+        }
+        let BuiltBlock { block, rejected, .. } = built;
         let mut dropped = Vec::new();
         for (hash, reason) in &rejected {
             tracing::info!(%hash, %reason, "left a transaction out of the block");

@@ -36,8 +36,9 @@ impl RpcClient {
         Ok(body["result"].take())
     }
 
+    /// The nonce to sign next: the committed one plus the sender's pending transactions.
     pub fn nonce(&self, address: &Address) -> Result<u64> {
-        let hex = self.call("starknet_getNonce", json!(["latest", address]))?;
+        let hex = self.call("starknet_getNonce", json!(["pending", address]))?;
         let text = hex.as_str().context("nonce is not a string")?;
         u64::from_str_radix(text.trim_start_matches("0x"), 16).context("nonce is not hex")
     }

@@ -4,9 +4,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use starling_core::encoding::Message;
 use starling_core::mempool::MempoolConfig;
+use starling_core::types::Block;
+use starling_core::types::block::MAX_BLOCK_TXS;
 
 use crate::node::BlockLimits;
 
@@ -43,13 +46,28 @@ impl Default for BlockConfig {
     }
 }
 
+/// Room left in a block's encoding for its header, signature and list prefix.
+const BLOCK_OVERHEAD_BYTES: usize = 4096;
+
 impl BlockConfig {
-    pub fn limits(&self) -> BlockLimits {
-        BlockLimits {
+    /// The limits, checked against what a block decoder accepts: a node must never
+    /// commit a block that it (or anyone) would then refuse to decode.
+    pub fn limits(&self) -> Result<BlockLimits> {
+        let max_bytes = Block::MAX_BYTES - BLOCK_OVERHEAD_BYTES;
+        if self.max_transactions == 0 || self.max_transactions > MAX_BLOCK_TXS {
+            bail!("block.max_transactions must be 1 to {MAX_BLOCK_TXS}");
+        }
+        if self.max_bytes == 0 || self.max_bytes > max_bytes {
+            bail!("block.max_bytes must be 1 to {max_bytes}");
+        }
+        if self.interval_ms < 10 {
+            bail!("block.interval_ms must be at least 10");
+        }
+        Ok(BlockLimits {
             max_txs: self.max_transactions,
             max_bytes: self.max_bytes,
-            interval: Duration::from_millis(self.interval_ms.max(10)),
-        }
+            interval: Duration::from_millis(self.interval_ms),
+        })
     }
 }
 
@@ -109,5 +127,15 @@ mod tests {
         assert_eq!(c.block.max_transactions, 2000);
         assert_eq!(c.mempool.to_config().min_fee, 3);
         assert!(toml::from_str::<NodeConfig>("datadir = \"x\"").is_err());
+    }
+
+    #[test]
+    fn block_limits_beyond_what_a_decoder_accepts_are_refused() {
+        assert!(BlockConfig::default().limits().is_ok());
+        let too_many = BlockConfig { max_transactions: MAX_BLOCK_TXS + 1, ..Default::default() };
+        assert!(too_many.limits().is_err());
+        let too_big = BlockConfig { max_bytes: Block::MAX_BYTES, ..Default::default() };
+        assert!(too_big.limits().is_err());
+        assert!(BlockConfig { interval_ms: 0, ..Default::default() }.limits().is_err());
     }
 }

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use starling_core::chain::{Allocation, Genesis};
 use starling_core::crypto::{SequencerKey, StarkSecretKey};
+use starling_core::exec::VerifiedTransaction;
 use starling_core::hash::{Domain, hash_bytes};
 use starling_core::types::{Call, ChainId, TxBody};
 
@@ -92,18 +93,23 @@ pub async fn demo_traffic(node: Arc<Node>, accounts: u32, per_second: f64) {
         let (sender, recipient) = (keys[from].clone(), keys[to].public_key().address());
         let amount = 1 + (rng >> 40) % 1_000_000_000;
         let _ = tokio::task::spawn_blocking(move || {
-            let mut chain = node.chain.lock().expect("chain lock poisoned");
             let address = sender.public_key().address();
-            let nonce =
-                chain.mempool.pending_nonce(&address).unwrap_or(chain.state.get(&address).nonce);
+            let nonce = {
+                let chain = node.chain.lock().expect("chain lock poisoned");
+                chain.mempool.pending_nonce(&address).unwrap_or(chain.state.get(&address).nonce)
+            };
             let body = TxBody {
-                chain_id: chain.chain_id().clone(),
+                chain_id: node.chain_id.clone(),
                 sender_key: sender.public_key(),
                 nonce,
                 fee: 1 + rng % 10,
                 call: Call::Transfer { to: recipient, amount },
             };
-            if let Err(e) = chain.submit(body.sign(&sender)) {
+            // Signed and verified outside the chain lock, like an RPC submission.
+            let verified = VerifiedTransaction::verify(body.sign(&sender))
+                .expect("a transaction we just signed verifies");
+            let submitted = node.chain.lock().expect("chain lock poisoned").submit(verified);
+            if let Err(e) = submitted {
                 tracing::debug!(?e, "demo transfer refused");
             }
         })

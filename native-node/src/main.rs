@@ -245,6 +245,7 @@ async fn run_node(args: NodeArgs) -> Result<()> {
         Some(path) => NodeConfig::load(path)?,
         None => NodeConfig::default(),
     };
+    let limits = config.block.limits()?;
     let data_dir = args.data_dir.or(config.data_dir.clone()).context("--data-dir is required")?;
     let genesis_path = args.genesis.or(config.genesis.clone()).context("--genesis is required")?;
     let genesis = load_genesis(&genesis_path)?;
@@ -269,7 +270,7 @@ async fn run_node(args: NodeArgs) -> Result<()> {
     if let Some(addr) = config.http_addr.filter(|_| http.http_port.is_none()) {
         http.http_host = addr.ip();
     }
-    serve(node, http, port, key.map(|k| (k, config.block.limits()))).await
+    serve(node, http, port, key.map(|k| (k, limits))).await
 }
 
 fn load_genesis(path: &Path) -> Result<Genesis> {
@@ -283,6 +284,8 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
         Some(d) => d,
         None => devnet::temporary_dir()?,
     };
+    let limits =
+        config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() }.limits()?;
     let (genesis, key) = devnet::load_or_create(&data_dir, args.accounts)?;
     let accounts = genesis.allocations.len() as u32;
     eprintln!("devnet data directory: {}", data_dir.display());
@@ -294,8 +297,7 @@ async fn run_devnet(args: DevnetArgs) -> Result<()> {
     let chain = ChainState::open(&data_dir, genesis, Default::default())?;
     let node = Node::new(chain, true);
     tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
-    let limits = config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() };
-    serve(node, args.http, 8080, Some((key, limits.limits()))).await
+    serve(node, args.http, 8080, Some((key, limits))).await
 }
 
 fn write_genesis(args: GenesisArgs) -> Result<()> {

@@ -31,10 +31,6 @@ pub struct Metrics {
     pub block_build_seconds: Histogram,
 }
 
-/// Method names we export as labels; anything else is counted as "unknown" so a
-/// client cannot grow the label set without bound.
-const KNOWN_METHOD_PREFIXES: [&str; 2] = ["starknet_", "starling_"];
-
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("starling");
@@ -93,8 +89,7 @@ impl Metrics {
     }
 
     pub fn rpc_call(&self, method: &str, ok: bool) {
-        let known =
-            KNOWN_METHOD_PREFIXES.iter().any(|p| method.starts_with(p)) && method.len() <= 64;
+        let known = crate::rpc::methods::METHODS.contains(&method);
         let method = if known { method.to_string() } else { "unknown".to_string() };
         let outcome = if ok { "ok" } else { "error" };
         self.rpc_calls.get_or_create(&MethodLabels { method, outcome }).inc();

@@ -14,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use starling_core::crypto::SequencerKey;
+use starling_core::types::ChainId;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -32,9 +33,13 @@ pub struct BlockLimits {
 /// Shared by the producer and every request handler.
 pub struct Node {
     pub chain: Mutex<ChainState>,
+    /// The chain's id, readable without the lock.
+    pub chain_id: ChainId,
     pub metrics: Metrics,
     /// Whether this node signs blocks (it holds the sequencer key).
     pub producing: bool,
+    /// Bounds the JSON-RPC requests in progress (each may hold a large answer).
+    rpc_permits: tokio::sync::Semaphore,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -46,7 +51,9 @@ impl Node {
     pub fn new(chain: ChainState, producing: bool) -> Arc<Self> {
         let metrics = Metrics::new();
         metrics.height.set(chain.head.height as i64);
-        Arc::new(Self { chain: Mutex::new(chain), metrics, producing })
+        let chain_id = chain.chain_id().clone();
+        let rpc_permits = tokio::sync::Semaphore::new(protocol::MAX_CONCURRENT_REQUESTS);
+        Arc::new(Self { chain: Mutex::new(chain), chain_id, metrics, producing, rpc_permits })
     }
 
     /// Builds, commits and announces one block.
@@ -105,7 +112,11 @@ async fn rpc_handler(State(node): State<Arc<Node>>, body: Body) -> Response {
             return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
         }
     };
-    let answer = tokio::task::spawn_blocking(move || rpc::handle_body(&node, &bytes)).await;
+    let Ok(_permit) = node.rpc_permits.acquire().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let worker = node.clone();
+    let answer = tokio::task::spawn_blocking(move || rpc::handle_body(&worker, &bytes)).await;
     match answer {
         Ok(Some(v)) => axum::Json(v).into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),

@@ -184,10 +184,17 @@ impl Store {
         Ok(state)
     }
 
-    /// Durably records a transaction the node has acknowledged to a client.
-    pub fn add_pending(&self, tx: &Transaction) -> Result<()> {
+    /// Durably records a transaction the node is about to acknowledge, and forgets
+    /// the ones it displaced (replaced or evicted), in one write transaction.
+    pub fn add_pending(&self, tx: &Transaction, displaced: &[Hash]) -> Result<()> {
         let txn = self.db.begin_write()?;
-        txn.open_table(PENDING)?.insert(&tx.hash().0, tx.encode_message().as_slice())?;
+        {
+            let mut table = txn.open_table(PENDING)?;
+            table.insert(&tx.hash().0, tx.encode_message().as_slice())?;
+            for h in displaced {
+                table.remove(&h.0)?;
+            }
+        }
         txn.commit().context("recording an acknowledged transaction")?;
         Ok(())
     }

@@ -107,7 +107,7 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     assert_eq!(body["error"]["code"], -32600);
 
     let malformed = d.call("starling_addTransaction", json!(["0x0102"]));
-    assert_eq!(malformed["error"]["code"], 55, "{malformed}");
+    assert_eq!(malformed["error"]["code"], -32602, "{malformed}");
     assert!(malformed["error"]["data"].as_str().unwrap().contains("malformed"));
     let oversized = d.call("starling_addTransaction", json!([format!("0x{}", "00".repeat(5000))]));
     assert_eq!(oversized["error"]["code"], -32602);

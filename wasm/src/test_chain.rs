@@ -1,12 +1,14 @@
 //! A small real chain for tests (feature `test-chain`): a genesis and blocks built
 //! and signed by `starling-core`'s block builder, the same code the daemon's
 //! sequencer runs, each carrying one transfer and the witness a browser needs.
+//! [`TestChain::with_lie_at`] builds the same chain from a sequencer that signs one
+//! false state root and keeps building on it.
 
 use starling_core::chain::{Allocation, BlockTemplate, Genesis, build_block};
 use starling_core::crypto::{SequencerKey, StarkSecretKey};
 use starling_core::encoding::Message;
-use starling_core::state::Witness;
-use starling_core::types::{Block, Call, ChainId, TxBody};
+use starling_core::state::{Account, StateTree, Witness};
+use starling_core::types::{Address, Block, Call, ChainId, TxBody};
 
 pub const CHAIN: &str = "starling-devnet";
 
@@ -23,6 +25,15 @@ impl TestChain {
     /// A chain of `len` blocks after genesis; `seed` varies the sequencer key and
     /// genesis time, so two seeds give two unrelated chains.
     pub fn build(len: usize, seed: u8) -> Self {
+        Self::with_lie_at(len, seed, None)
+    }
+
+    /// Like [`Self::build`], but at height `lie_at` the sequencer mints coins out of
+    /// thin air: it signs a block whose state root includes the mint, then builds
+    /// every later block on that false state. Those later blocks are internally
+    /// consistent (their witnesses prove against the false root), so only a
+    /// verifier that refuses to build on the lying block can tell.
+    pub fn with_lie_at(len: usize, seed: u8, lie_at: Option<u64>) -> Self {
         let sequencer = SequencerKey::from_seed(&[seed; 32]);
         let alice = StarkSecretKey::from_entropy(&[1; 32]);
         let bob = StarkSecretKey::from_entropy(&[2; 32]).public_key().address();
@@ -54,12 +65,15 @@ impl TestChain {
                 timestamp_ms: parent.timestamp_ms + 1000,
                 key: &sequencer,
             };
-            let built = build_block(&mut state, template, vec![tx]).expect("block builds");
+            let mut built = build_block(&mut state, template, vec![tx]);
             assert!(
                 built.rejected.is_empty(),
                 "fixture transfer was rejected: {:?}",
                 built.rejected
             );
+            if lie_at == Some(built.block.header.height) {
+                built.block = mint_and_reseal(&mut state, built.block, &sequencer);
+            }
             parent = built.block.header.clone();
             blocks.push(built.block);
             witnesses.push(built.witness);
@@ -83,6 +97,22 @@ impl TestChain {
     pub fn sequencer_hex(&self) -> String {
         self.sequencer.public_key().to_string()
     }
+}
+
+/// Credits an address nobody paid, then signs `block` again with the root of that
+/// state: a sequencer lying about the result of its own block.
+fn mint_and_reseal(state: &mut StateTree, block: Block, key: &SequencerKey) -> Block {
+    let mallory = StarkSecretKey::from_entropy(&[66; 32]).public_key().address();
+    credit(state, mallory, 1_000_000);
+    let mut header = block.header;
+    header.state_root = state.root();
+    header.seal(key, block.transactions)
+}
+
+fn credit(state: &mut StateTree, address: Address, amount: u64) {
+    let account = state.get(&address);
+    let credited = Account { balance: account.balance + amount, ..account };
+    state.set(address, credited).expect("credit fits the state");
 }
 
 /// `0x` hex of a message's canonical encoding, as JSON-RPC carries it.

@@ -2,13 +2,30 @@
 //! for the rest. Every parameter is validated before anything is read or changed.
 
 use serde_json::{Value, json};
-use starling_core::encoding::{Encode, Message};
+use starling_core::encoding::Message;
+use starling_core::exec::{VerifiedTransaction, check_chain};
 use starling_core::mempool::MempoolError;
 use starling_core::types::{Address, Block, Call, Hash, Transaction};
 
 use super::protocol::{RpcError, param, required, required_as};
 use crate::chain_state::{ChainState, SubmitError};
 use crate::node::Node;
+
+/// Every method this node serves (metrics label calls by these names only).
+pub const METHODS: [&str; 12] = [
+    "starknet_chainId",
+    "starknet_blockNumber",
+    "starknet_blockHashAndNumber",
+    "starknet_getBlockWithTxHashes",
+    "starknet_getBlockWithTxs",
+    "starknet_getNonce",
+    "starknet_getTransactionByHash",
+    "starknet_getTransactionStatus",
+    "starling_status",
+    "starling_getBlock",
+    "starling_getAccount",
+    "starling_addTransaction",
+];
 
 /// Runs one method. `Node` is locked only as long as the method needs it.
 pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcError> {
@@ -22,12 +39,7 @@ pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcE
         }
         "starknet_getBlockWithTxHashes" => block_json(&chain(), params, false),
         "starknet_getBlockWithTxs" => block_json(&chain(), params, true),
-        "starknet_getNonce" => {
-            let c = chain();
-            require_latest(&c, param(params, 0, "block_id"))?;
-            let address = address_param(params, 1, "contract_address")?;
-            Ok(json!(format!("{:#x}", c.state.get(&address).nonce)))
-        }
+        "starknet_getNonce" => nonce(&chain(), params),
         "starknet_getTransactionByHash" => {
             let c = chain();
             let (tx, _) = find_tx(&c, &hash_param(params, 0, "transaction_hash")?)?;
@@ -101,6 +113,22 @@ fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError>
         }
         Some(_) => Err(bad()),
     }
+}
+
+/// `starknet_getNonce [block_id, address]`: the committed nonce at `"latest"`; at
+/// `"pending"`, the next nonce counting the sender's transactions in the mempool
+/// (what a wallet should sign next).
+fn nonce(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
+    let block_id = param(params, 0, "block_id");
+    let address = address_param(params, 1, "contract_address")?;
+    let committed = chain.state.get(&address).nonce;
+    let nonce = if block_id == Some(&json!("pending")) {
+        chain.mempool.pending_nonce(&address).unwrap_or(committed)
+    } else {
+        require_latest(chain, block_id)?;
+        committed
+    };
+    Ok(json!(format!("{nonce:#x}")))
 }
 
 /// State reads are served at the head only: the node keeps the latest state.
@@ -216,13 +244,20 @@ fn raw_block(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
 fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
     let bytes =
         hex_bytes(required(params, 0, "transaction")?, "transaction", Transaction::MAX_BYTES)?;
-    let tx = Transaction::decode_message(&bytes).map_err(|e| {
-        RpcError::new(55, "Account validation failed")
-            .with_data(format!("malformed transaction: {e}"))
-    })?;
+    let tx = Transaction::decode_message(&bytes)
+        .map_err(|e| RpcError::invalid_params(format!("malformed transaction: {e}")))?;
     let hash = tx.hash();
-    let size = tx.to_bytes().len();
-    let result = node.chain.lock().expect("chain lock poisoned").submit(tx);
+    let size = bytes.len();
+    // The cheap chain check and the ~0.5 ms signature check run before taking the
+    // chain lock, so a flood of submissions does not stall block production.
+    let chain_id = node.chain_id.clone();
+    let verified = check_chain(&tx, &chain_id)
+        .and_then(|()| VerifiedTransaction::verify(tx))
+        .map_err(|e| {
+            node.metrics.tx_rejected("invalid");
+            mempool_error(MempoolError::Invalid(e))
+        })?;
+    let result = node.chain.lock().expect("chain lock poisoned").submit(verified);
     match result {
         Ok(_) => {
             node.metrics.tx_accepted.inc();

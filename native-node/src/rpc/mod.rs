@@ -6,7 +6,7 @@ pub mod protocol;
 use serde_json::Value;
 
 use crate::node::Node;
-use protocol::{MAX_BATCH, RpcError, parse_call, response};
+use protocol::{MAX_BATCH, MAX_BATCH_RESPONSE_BYTES, RpcError, parse_call, response};
 
 /// Handles one request body (single call or batch) and returns the response body,
 /// or `None` when every call was a notification.
@@ -24,11 +24,34 @@ pub fn handle_body(node: &Node, body: &[u8]) -> Option<Value> {
             Err(RpcError::invalid_request(format!("a batch holds at most {MAX_BATCH} calls"))),
         )),
         Value::Array(calls) => {
-            let out: Vec<Value> = calls.into_iter().filter_map(|c| handle_call(node, c)).collect();
+            let out = handle_batch(node, calls);
             (!out.is_empty()).then_some(Value::Array(out))
         }
         single => handle_call(node, single),
     }
+}
+
+/// Answers a batch in order. Once the answers add up to [`MAX_BATCH_RESPONSE_BYTES`]
+/// the remaining calls are refused (not run), so one request cannot make the node
+/// build an unbounded response (100 raw blocks with witnesses, say).
+fn handle_batch(node: &Node, calls: Vec<Value>) -> Vec<Value> {
+    let mut size = 0;
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        if size > MAX_BATCH_RESPONSE_BYTES {
+            let id = call.get("id").cloned().unwrap_or(Value::Null);
+            let e = RpcError::new(-32005, "Batch response limit reached").with_data(format!(
+                "answers exceeded {MAX_BATCH_RESPONSE_BYTES} bytes; split the batch"
+            ));
+            out.push(response(&id, Err(e)));
+            continue;
+        }
+        if let Some(answer) = handle_call(node, call) {
+            size += serde_json::to_vec(&answer).map_or(0, |b| b.len());
+            out.push(answer);
+        }
+    }
+    out
 }
 
 fn handle_call(node: &Node, value: Value) -> Option<Value> {

@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Most calls in one batch.
 pub const MAX_BATCH: usize = 100;
+/// Once a batch's answers exceed this many bytes, its remaining calls are refused.
+pub const MAX_BATCH_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// Requests handled at once; more wait their turn.
+pub const MAX_CONCURRENT_REQUESTS: usize = 32;
 
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, PartialEq)]
