@@ -5,7 +5,7 @@ use crate::hash::{DIGEST_ELEMENTS, Domain, M31, hash_elements, hash_to_elements,
 use crate::types::{Address, Hash};
 
 use super::StateError;
-use super::node::EMPTY_LEAF;
+use super::node::EMPTY;
 
 /// What the state holds for one address.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -68,15 +68,16 @@ fn u64_limbs(value: u64) -> [M31; 4] {
 }
 
 /// The digest of the leaf holding `account` at `address`:
-/// `hash_elements(Leaf, address ‖ balance limbs ‖ nonce limbs ‖ staking)`, or the
-/// empty-leaf digest for an empty account.
+/// `hash_elements(Leaf, address ‖ balance limbs ‖ nonce limbs ‖ staking)`, or
+/// [`EMPTY`] (the digest of a subtree with no account) for an empty account.
 ///
-/// The leaf commits to the whole address, not just its path, so a proof can tell
-/// which address occupies a path. Callers store only canonical addresses and
+/// The leaf commits to the whole address, and its digest does not depend on the
+/// depth it sits at, so a proof can tell which address occupies a subtree however
+/// high the leaf was lifted. Callers store only canonical addresses and
 /// commitments: a limb ≥ p would hash like a smaller value.
 pub fn leaf_digest(address: &Address, account: &Account) -> Hash {
     if account.is_empty() {
-        return EMPTY_LEAF;
+        return EMPTY;
     }
     let mut elements = [M31::ZERO; LEAF_ELEMENTS];
     elements[..8].copy_from_slice(&hash_to_elements(&address.as_hash()));
@@ -150,7 +151,7 @@ mod tests {
     fn leaf_commits_to_everything() {
         let address = Address([1; 32]);
         let base = leaf_digest(&address, &sample());
-        assert_eq!(leaf_digest(&address, &Account::default()), EMPTY_LEAF);
+        assert_eq!(leaf_digest(&address, &Account::default()), EMPTY);
         let mut other = sample();
         other.balance += 1 << 48;
         assert_ne!(leaf_digest(&address, &other), base);

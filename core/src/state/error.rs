@@ -8,11 +8,14 @@ use crate::types::Address;
 /// caller can report which account of a block was the problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StateError {
-    /// `address` would occupy the leaf already held by `occupant`, a different
-    /// address with the same 64-bit path (see [`super::TREE_DEPTH`]).
-    PathCollision { address: Address, occupant: Address },
     /// A partial state was asked about an address its witness does not cover.
     MissingWitness(Address),
+    /// A partial state cannot remove `address`'s account: the leaf's sibling is
+    /// known only by its digest, and whether it holds one account (whose leaf must
+    /// then be lifted into the parent's place) or more cannot be told from that.
+    /// Execution never removes accounts (nonces only grow and recipients only
+    /// gain), so blocks never need this; the full [`super::StateTree`] can.
+    UnsupportedRemoval(Address),
     /// A Merkle proof for `address` does not prove anything about the given root.
     InvalidProof { address: Address, reason: &'static str },
     /// Two proofs of one witness disagree about a node or a leaf.
@@ -28,12 +31,13 @@ pub enum StateError {
 impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::PathCollision { address, occupant } => {
-                write!(f, "address {address} shares its tree path with existing account {occupant}")
-            }
             Self::MissingWitness(address) => {
                 write!(f, "no witness for account {address}")
             }
+            Self::UnsupportedRemoval(address) => write!(
+                f,
+                "cannot remove account {address} from a partial state: its sibling is known only by digest"
+            ),
             Self::InvalidProof { address, reason } => {
                 write!(f, "invalid state proof for {address}: {reason}")
             }
@@ -64,9 +68,8 @@ mod tests {
     #[test]
     fn display_names_addresses() {
         let a = Address([1; 32]);
-        let b = Address([2; 32]);
-        let text = StateError::PathCollision { address: a, occupant: b }.to_string();
-        assert!(text.contains(&a.to_string()) && text.contains(&b.to_string()), "{text}");
+        let text = StateError::UnsupportedRemoval(a).to_string();
+        assert!(text.contains(&a.to_string()), "{text}");
         let text = StateError::MissingWitness(a).to_string();
         assert_eq!(text, alloc::format!("no witness for account {a}"));
     }

@@ -10,11 +10,47 @@
 //! - [`StateView`]: what execution needs from either, so the same transaction rules
 //!   run on both.
 //!
-//! The tree has depth [`TREE_DEPTH`] = 64 and is keyed by a 64-bit path taken from
-//! the address ([`path_of`]). A leaf commits to the full address and the account;
-//! where no account is, the leaf is the fixed [`EMPTY_LEAF`] digest, and a whole
-//! empty subtree has a fixed digest per depth ([`EMPTY_SUBTREES`]), which is what
-//! makes a tree of 2^64 leaves cheap to hold and to prove.
+//! # The tree
+//!
+//! The state is a binary tree over the 248-bit [`Key`] of every address, compressed
+//! the way Diem's Jellyfish tree is: a subtree holding one account is not spelled
+//! out down to depth 248 but ends in that account's leaf as high as it can. The
+//! digest of a subtree is
+//!
+//! - [`EMPTY`] if it holds no account;
+//! - [`leaf_digest`]`(address, account)` if it holds exactly one, whatever its depth;
+//! - `compress(left, right)` of its two halves if it holds two or more.
+//!
+//! So the root is a function of the *set* of accounts alone (not of the order they
+//! were written in), and a path is as long as the longest prefix its key shares
+//! with another account's key: about `log2(accounts)` levels, not 248.
+//!
+//! # Why it is sound
+//!
+//! The three cases are three different functions: a leaf digest is the Poseidon2
+//! *sponge* over the leaf's 24 elements, with [`Domain::Leaf`] and the length in
+//! its capacity; [`EMPTY`] is the sponge over no input in [`Domain::EmptyLeaf`];
+//! an inner digest is the 2-to-1 feed-forward [`compress`] of two digests, which
+//! has no capacity and permutes once. A leaf digest equal to some `compress(x, y)`,
+//! or either equal to [`EMPTY`], is a collision between two of these functions on
+//! 248-bit outputs: no easier than the collisions the tree must rule out anyway
+//! (about 2^124 work). So a verifier hashes a proof up with `compress` without
+//! being told which siblings are leaves and which are inner nodes: a proof that
+//! claimed a leaf where an inner node is (or the reverse), or that ended its path
+//! at another depth than the real tree does, reaches the root only through such a
+//! collision. A leaf commits to the *whole* address, so the occupant of a subtree
+//! is known exactly; and two distinct canonical addresses have distinct keys, so
+//! any two accounts coexist, split at their first differing key bit.
+//!
+//! What an adversary *can* do is fund addresses crafted to share long key prefixes
+//! with a victim's, lengthening the victim's path up to [`KEY_BITS`] levels (one
+//! funded address per level). That costs a transfer per level and makes the
+//! victim's proofs and updates at most [`KEY_BITS`] compressions long, bounded and
+//! priced into [`MerkleProof::MAX_ENCODED_LEN`]; it blocks nothing.
+//!
+//! [`Domain::Leaf`]: crate::hash::Domain::Leaf
+//! [`Domain::EmptyLeaf`]: crate::hash::Domain::EmptyLeaf
+//! [`compress`]: crate::hash::compress
 
 mod account;
 mod error;
@@ -26,7 +62,7 @@ mod witness;
 
 pub use account::{Account, leaf_digest};
 pub use error::StateError;
-pub use node::{EMPTY_LEAF, EMPTY_SUBTREES, TREE_DEPTH, path_of};
+pub use node::{EMPTY, KEY_BITS, Key, path_of};
 pub use partial::PartialState;
 pub use proof::MerkleProof;
 pub use tree::StateTree;

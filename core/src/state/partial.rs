@@ -1,107 +1,141 @@
 //! The part of the state a witness proves: enough to re-execute a block and
 //! compute its new root without holding the rest of the tree.
 
-use alloc::collections::BTreeMap;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 use crate::types::{Address, Hash};
 
-use super::account::{Account, check_canonical, leaf_digest};
-use super::node::{EMPTY_LEAF, NodeId, TREE_DEPTH, parent_digest, path_of};
+use super::account::{Account, check_canonical};
+use super::node::{Internal, Key, Node};
+use super::proof::MerkleProof;
 use super::witness::Witness;
 use super::{StateError, StateView};
 
 /// Accounts proven by a [`Witness`], updatable, with a root kept current.
 ///
-/// It holds the digest of every node on every witnessed path and of every sibling
-/// of those nodes, in one map by position. Paths share their upper nodes, and one
-/// path's sibling may be a node on another witnessed path, so an update always
-/// reads siblings from the map, which already holds what earlier updates wrote.
+/// It is the same tree as [`super::StateTree`], spelled out only along the
+/// witnessed paths: every subtree off those paths is an opaque node holding just
+/// its digest (or an empty node, when its digest is the empty digest: then it is
+/// known to hold nothing, and addresses in it are known to be absent). Paths share
+/// their upper nodes, and one path's sibling may be a node on another witnessed
+/// path, so an update rehashes with the current digests of whatever it meets.
+///
+/// It reads and writes any address whose path ends in a known node: inserting
+/// into an empty subtree, updating a leaf, or splitting a leaf of another address
+/// into two. A read or write whose path enters an opaque subtree fails with
+/// [`StateError::MissingWitness`]. Removing an account fails with
+/// [`StateError::UnsupportedRemoval`] when its leaf's sibling is opaque (whether
+/// the remaining subtree is one account to lift or more cannot be told from a
+/// digest); execution never removes accounts, so no block needs it.
 #[derive(Clone, Debug)]
 pub struct PartialState {
-    root: Hash,
-    nodes: BTreeMap<NodeId, Hash>,
-    /// Witnessed leaf slots by path, with their current occupant.
-    slots: BTreeMap<u64, Option<(Address, Account)>>,
+    root: Node,
 }
 
 impl PartialState {
     /// Checks every proof of `witness` against `root` and keeps what they prove.
+    ///
+    /// Each proof must verify against `root` on its own
+    /// ([`StateError::InvalidProof`], naming the address of the first one that does
+    /// not, so a witness for another state, or mixing proofs from two, is refused
+    /// at its first bad proof). Its path is then spelled out in one tree shared by
+    /// all proofs, where proofs that meet must agree on every node they share
+    /// ([`StateError::InconsistentWitness`] otherwise: a check that holds unless
+    /// two proofs of one root disagree, which takes a hash collision).
     pub fn from_witness(root: Hash, witness: &Witness) -> Result<Self, StateError> {
-        let mut state = Self { root, nodes: BTreeMap::new(), slots: BTreeMap::new() };
-        state.nodes.insert(NodeId::ROOT, root);
+        let mut tree = Node::from_digest(root);
         for (address, proof) in witness.proofs() {
-            let path = path_of(address);
-            let leaf = proof.leaf(address, path)?;
-            // The root is seeded with `root`, so a proof for another root fails at
-            // its last step; a proof contradicting an earlier one fails where they meet.
-            let nodes = &mut state.nodes;
-            proof.fold_path(path, leaf, |node, digest| match nodes.insert(node, digest) {
-                Some(known) if known != digest && node == NodeId::ROOT => {
-                    Err(StateError::InvalidProof { address: *address, reason: "root mismatch" })
-                }
-                Some(known) if known != digest => Err(StateError::InconsistentWitness(*address)),
-                _ => Ok(()),
-            })?;
-            let occupant = proof.occupant().copied();
-            if let Some(known) = state.slots.insert(path, occupant)
-                && known != occupant
-            {
-                return Err(StateError::InconsistentWitness(*address));
+            let digests = proof.path_digests(address)?;
+            if digests[0] != root {
+                return Err(StateError::InvalidProof {
+                    address: *address,
+                    reason: "root mismatch",
+                });
             }
+            expand(&mut tree, address, proof, &digests)?;
         }
-        Ok(state)
+        debug_assert_eq!(tree.digest(), root);
+        Ok(Self { root: tree })
     }
 
     /// The account at `address`, or [`StateError::MissingWitness`] if the witness
-    /// did not cover its path.
+    /// does not cover its path.
     pub fn get(&self, address: &Address) -> Result<Account, StateError> {
-        match self.slots.get(&path_of(address)) {
-            None => Err(StateError::MissingWitness(*address)),
-            Some(Some((occupant, account))) if occupant == address => Ok(*account),
-            Some(_) => Ok(Account::default()),
-        }
+        self.root.get(&Key::of(address), address)
     }
 
-    /// Stores `account` at a witnessed `address` and rehashes its path. Same rules
-    /// as [`super::StateTree::set`].
+    /// Stores `account` at `address` and rehashes its path; an empty account
+    /// removes the address. Same rules as [`super::StateTree::set`], and fails,
+    /// changing nothing, where the witness does not cover the path (or, for a
+    /// removal, the leaf's sibling; see [`PartialState`]).
     pub fn set(&mut self, address: Address, account: Account) -> Result<(), StateError> {
-        let path = path_of(&address);
-        let slot = *self.slots.get(&path).ok_or(StateError::MissingWitness(address))?;
-        if let Some((occupant, _)) = slot
-            && occupant != address
-        {
-            if account.is_empty() {
-                return Ok(());
-            }
-            return Err(StateError::PathCollision { address, occupant });
-        }
         check_canonical(&address, &account)?;
-        let new_slot = (!account.is_empty()).then_some((address, account));
-        if new_slot == slot {
-            return Ok(());
+        let key = Key::of(&address);
+        if account.is_empty() {
+            self.root.remove(0, &key, &address)?;
+        } else {
+            self.root.insert(0, &key, &address, &account)?;
         }
-        let mut digest = match &new_slot {
-            Some((address, account)) => leaf_digest(address, account),
-            None => EMPTY_LEAF,
-        };
-        for depth in (1..=TREE_DEPTH).rev() {
-            let node = NodeId::on_path(path, depth);
-            // Every sibling of a witnessed path was recorded from its proof.
-            let sibling =
-                *self.nodes.get(&node.sibling()).ok_or(StateError::MissingWitness(address))?;
-            self.nodes.insert(node, digest);
-            digest = parent_digest(node, &digest, &sibling);
-        }
-        self.nodes.insert(NodeId::ROOT, digest);
-        self.root = digest;
-        self.slots.insert(path, new_slot);
         Ok(())
     }
 
     /// The root of the whole state, with every update so far applied.
     pub fn root(&self) -> Hash {
-        self.root
+        self.root.digest()
     }
+}
+
+/// Spells out `proof`'s path (for `address`, with node digests `digests` from
+/// [`MerkleProof::path_digests`]) in `tree`: an opaque node on the path becomes an
+/// inner node whose children are the next node on the path and the sibling, both
+/// known by digest, and an opaque terminal becomes the proof's leaf or empty node.
+/// A node already spelled out by another proof must have the same digest and, on
+/// the path, be an inner node with the same sibling digest, or at the terminal the
+/// same leaf (or empty node).
+fn expand(
+    tree: &mut Node,
+    address: &Address,
+    proof: &MerkleProof,
+    digests: &[Hash],
+) -> Result<(), StateError> {
+    let inconsistent = || StateError::InconsistentWitness(*address);
+    let key = Key::of(address);
+    let siblings: Vec<Hash> = proof.siblings().map(|(_, digest)| digest).collect();
+    let mut slot = tree;
+    for (depth, sibling) in siblings.iter().enumerate() {
+        if slot.digest() != digests[depth] {
+            return Err(inconsistent());
+        }
+        let side = usize::from(key.bit(depth));
+        if matches!(slot, Node::Opaque(_)) {
+            let mut children = [Node::Empty, Node::Empty];
+            children[side] = Node::from_digest(digests[depth + 1]);
+            children[1 - side] = Node::from_digest(*sibling);
+            // `digests[depth]` is the compression of these two: the proof's
+            // digests were computed that way.
+            *slot = Node::Internal(Box::new(Internal { children, digest: digests[depth] }));
+        }
+        let Node::Internal(internal) = slot else {
+            return Err(inconsistent());
+        };
+        if internal.children[1 - side].digest() != *sibling {
+            return Err(inconsistent());
+        }
+        slot = &mut internal.children[side];
+    }
+    if slot.digest() != digests[proof.depth()] {
+        return Err(inconsistent());
+    }
+    match (&*slot, proof.occupant()) {
+        (Node::Opaque(_), None) => *slot = Node::Empty,
+        (Node::Opaque(_), Some((occupant, account))) => *slot = Node::leaf(*occupant, *account),
+        (Node::Empty, None) => {}
+        (Node::Leaf(leaf), Some((occupant, account)))
+            if leaf.address == *occupant && leaf.account == *account => {}
+        _ => return Err(inconsistent()),
+    }
+    Ok(())
 }
 
 impl StateView for PartialState {
@@ -126,94 +160,233 @@ mod tests {
 
     use super::*;
     use crate::state::StateTree;
-    use crate::state::tree::tests::{MAX_PATH, account, address_on_path};
+    use crate::state::node::EMPTY;
+    use crate::state::tree::tests::{MAX_ELEMENT, account, address, address_strategy, spread};
 
-    fn setup(paths: &[u64]) -> (StateTree, Vec<Address>) {
+    fn setup(addresses: &[Address]) -> StateTree {
         let mut tree = StateTree::new();
-        let addresses: Vec<Address> = paths.iter().map(|p| address_on_path(*p, 0)).collect();
         for (i, a) in addresses.iter().enumerate() {
             tree.set(*a, account(i as u64 + 10)).unwrap();
         }
-        (tree, addresses)
+        tree
     }
 
-    /// Proves reads of witnessed accounts work and others are refused.
+    /// Another canonical address with the same first seven elements as `a`: its
+    /// key parts from `a`'s only in the last 31 bits.
+    fn twin(a: &Address, salt: u32) -> Address {
+        let mut out = *a;
+        let last = u32::from_le_bytes(a.0[28..].try_into().unwrap());
+        let new = (last + salt % MAX_ELEMENT + 1) % (MAX_ELEMENT + 1);
+        out.0[28..].copy_from_slice(&new.to_le_bytes());
+        out
+    }
+
+    /// Proves reads and writes of witnessed addresses work and others are refused
+    /// without changing anything.
     #[test]
     fn reads_need_a_witness() {
-        let (tree, addresses) = setup(&[1 << 40, 2 << 40, 3 << 40]);
-        let fresh = address_on_path(9 << 40, 0);
+        let addresses: Vec<Address> = (0..64).map(spread).collect();
+        let tree = setup(&addresses);
+        let fresh = spread(1000);
         let witness = tree.witness(&[addresses[0], fresh]);
         let mut partial = PartialState::from_witness(tree.root(), &witness).unwrap();
         assert_eq!(partial.get(&addresses[0]), Ok(account(10)));
         assert_eq!(partial.get(&fresh), Ok(Account::default()));
-        assert_eq!(partial.get(&addresses[1]), Err(StateError::MissingWitness(addresses[1])));
-        assert_eq!(
-            partial.set(addresses[1], account(1)),
-            Err(StateError::MissingWitness(addresses[1]))
-        );
+        assert_eq!(partial.root(), tree.root());
+        let mut refused = 0;
+        for a in &addresses[1..] {
+            match partial.get(a) {
+                Err(StateError::MissingWitness(missing)) => {
+                    assert_eq!(missing, *a);
+                    assert_eq!(partial.set(*a, account(1)), Err(StateError::MissingWitness(*a)));
+                    assert_eq!(
+                        partial.set(*a, Account::default()),
+                        Err(StateError::MissingWitness(*a))
+                    );
+                    refused += 1;
+                }
+                // Its path ends in a node a witnessed path spelled out.
+                known => assert_eq!(known, Ok(tree.get(a))),
+            }
+        }
+        assert!(refused > 50, "{refused}");
         assert_eq!(partial.root(), tree.root());
     }
 
-    /// Proves a witness for another root, or with contradicting proofs, is refused.
+    /// Proves an empty witness proves nothing of a non-empty state, and everything
+    /// (every address absent) of the empty one.
+    #[test]
+    fn empty_witness() {
+        let tree = setup(&[spread(1)]);
+        let partial = PartialState::from_witness(tree.root(), &Witness::default()).unwrap();
+        assert_eq!(partial.get(&spread(1)), Err(StateError::MissingWitness(spread(1))));
+        assert_eq!(partial.root(), tree.root());
+
+        let mut partial = PartialState::from_witness(EMPTY, &Witness::default()).unwrap();
+        let mut tree = StateTree::new();
+        for i in 0..5 {
+            assert_eq!(partial.get(&spread(i)), Ok(Account::default()));
+            partial.set(spread(i), account(i + 1)).unwrap();
+            tree.set(spread(i), account(i + 1)).unwrap();
+            assert_eq!(partial.root(), tree.root());
+        }
+    }
+
+    /// Proves a witness for another root, a witness mixing proofs from two roots,
+    /// and a malformed proof are refused, naming the first bad proof's address.
     #[test]
     fn bad_witnesses_are_refused() {
-        let (tree, addresses) = setup(&[1 << 40, 2 << 40]);
-        let witness = tree.witness(&addresses);
-        assert!(matches!(
-            PartialState::from_witness(EMPTY_SUBTREES_ROOT, &witness),
-            Err(StateError::InvalidProof { .. })
-        ));
+        let addresses: Vec<Address> = (0..8).map(spread).collect();
+        let tree = setup(&addresses);
         let mut other = tree.clone();
         other.set(addresses[0], account(99)).unwrap();
-        let mixed = Witness::new(alloc::vec![
-            (addresses[0], tree.prove(&addresses[0])),
-            (addresses[0], other.prove(&addresses[0])),
-        ]);
+
+        let witness = tree.witness(&addresses);
+        let first = witness.proofs()[0].0;
         assert_eq!(
-            PartialState::from_witness(tree.root(), &mixed).map(|_| ()),
-            Err(StateError::InconsistentWitness(addresses[0]))
+            PartialState::from_witness(other.root(), &witness).map(|_| ()),
+            Err(StateError::InvalidProof { address: first, reason: "root mismatch" })
+        );
+        assert!(PartialState::from_witness(tree.root(), &witness).is_ok());
+
+        // Proofs of one address, and of two addresses, from two states.
+        for second in [addresses[0], addresses[2]] {
+            let mixed = Witness::new(alloc::vec![
+                (addresses[1], tree.prove(&addresses[1])),
+                (second, other.prove(&second)),
+            ]);
+            assert_eq!(
+                PartialState::from_witness(tree.root(), &mixed).map(|_| ()),
+                Err(StateError::InvalidProof { address: second, reason: "root mismatch" })
+            );
+        }
+        // A proof made for another address (here it does not share the path).
+        let far = addresses
+            .iter()
+            .find(|a| Key::of(a).common_prefix(&Key::of(&addresses[3])) == 0)
+            .unwrap();
+        let wrong = Witness::new(alloc::vec![(addresses[3], tree.prove(far))]);
+        assert!(matches!(
+            PartialState::from_witness(tree.root(), &wrong),
+            Err(StateError::InvalidProof { .. })
+        ));
+    }
+
+    /// Proves proofs that disagree about a node they share are refused where they
+    /// meet: at a node on both paths, at a shared sibling, and at the terminal.
+    /// (Two proofs that each verify against one root cannot disagree without a
+    /// hash collision, so this exercises the check with doctored node digests.)
+    #[test]
+    fn inconsistent_proofs_are_refused() {
+        let a = address([4, 4, 4, 4, 4, 4, 4, 0x10]);
+        let b = twin(&a, 0);
+        let c = address([4, 4, 4, 4, 5, 5, 5, 5]);
+        let tree = setup(&[a, b, c, spread(1), spread(2)]);
+        let expanded = || {
+            let mut node = Node::from_digest(tree.root());
+            let proof = tree.prove(&a);
+            expand(&mut node, &a, &proof, &proof.path_digests(&a).unwrap()).unwrap();
+            node
+        };
+        let proof = tree.prove(&c);
+        let digests = proof.path_digests(&c).unwrap();
+        // Agreeing proofs meet without complaint.
+        expand(&mut expanded(), &c, &proof, &digests).unwrap();
+        let shared = Key::of(&a).common_prefix(&Key::of(&c));
+        assert!(shared > 100 && shared < proof.depth());
+        for level in [1, shared, proof.depth()] {
+            let mut doctored = digests.clone();
+            doctored[level].0[0] ^= 1;
+            assert_eq!(
+                expand(&mut expanded(), &c, &proof, &doctored),
+                Err(StateError::InconsistentWitness(c)),
+                "level {level}"
+            );
+        }
+        // The same leaf claimed with another account.
+        let mut other = tree.clone();
+        other.set(b, account(77)).unwrap();
+        let mut node = expanded();
+        let proof = other.prove(&b);
+        let mut digests = proof.path_digests(&b).unwrap();
+        digests[..proof.depth()]
+            .copy_from_slice(&tree.prove(&b).path_digests(&b).unwrap()[..proof.depth()]);
+        assert_eq!(
+            expand(&mut node, &b, &proof, &digests),
+            Err(StateError::InconsistentWitness(b))
         );
     }
 
-    const EMPTY_SUBTREES_ROOT: Hash = crate::state::EMPTY_SUBTREES[0];
-
-    /// Proves updates to neighbouring paths (siblings at the deepest level, and
-    /// paths sharing long prefixes) reuse each other's fresh digests.
+    /// Proves writes to addresses whose keys share long prefixes (differing only in
+    /// the last element), including inserts that split an occupant's leaf deep
+    /// down and updates that reuse each other's fresh digests, track the full tree.
     #[test]
     fn neighbouring_updates_share_nodes() {
-        let paths = [0x10, 0x11, 0x13, 0x8000_0000_0000_0000];
-        let (mut tree, addresses) = setup(&paths);
-        let newcomer = address_on_path(0x12, 0);
-        let mut touched = addresses.clone();
-        touched.push(newcomer);
+        let base = address([7, 7, 7, 7, 7, 7, 7, 0x100]);
+        let addresses = [base, twin(&base, 0), twin(&base, 2), spread(5), spread(6)];
+        let mut tree = setup(&addresses);
+        let newcomer = twin(&base, 1);
+        let deeper = twin(&base, 0x10_0000);
+        let mut touched = addresses.to_vec();
+        touched.extend([newcomer, deeper]);
         let mut partial = PartialState::from_witness(tree.root(), &tree.witness(&touched)).unwrap();
         let writes = [
             (addresses[0], account(1)),
-            (addresses[1], Account::default()),
             (newcomer, account(5)),
+            (deeper, account(6)),
             (addresses[2], account(7)),
             (addresses[0], account(2)),
+            (addresses[3], account(3)),
         ];
         for (address, account) in writes {
             tree.set(address, account).unwrap();
             partial.set(address, account).unwrap();
             assert_eq!(partial.root(), tree.root());
+            assert_eq!(partial.get(&address), Ok(account));
         }
     }
 
-    /// Proves a collision is refused by the partial state as by the full tree.
+    /// Proves a former "path twin" (same first 64 key bits as a funded account)
+    /// receives funds in the partial state as in the full tree: the proof of its
+    /// absence ends at the other account's leaf, which the write splits.
     #[test]
-    fn collisions_are_refused() {
-        let (tree, addresses) = setup(&[0x77 << 30]);
-        let squatter = address_on_path(0x77 << 30, 5);
-        let mut partial =
-            PartialState::from_witness(tree.root(), &tree.witness(&[squatter])).unwrap();
-        assert_eq!(partial.get(&squatter), Ok(Account::default()));
-        assert_eq!(
-            partial.set(squatter, account(1)),
-            Err(StateError::PathCollision { address: squatter, occupant: addresses[0] })
-        );
-        assert_eq!(partial.get(&addresses[0]), Ok(account(10)), "same slot, so known");
+    fn former_path_twin_receives_funds() {
+        let occupant = address([0x0123_4567, 0x0abc_def0, 0x2000_0000, 1, 2, 3, 4, 5]);
+        let squatted = address([0x0123_4567, 0x0abc_def0, 0x2000_0001, 9, 9, 9, 9, 9]);
+        let mut tree = setup(&[occupant, spread(1), spread(2)]);
+        let witness = tree.witness(&[squatted]);
+        assert_eq!(witness.proofs()[0].1.occupant().map(|o| o.0), Some(occupant));
+        let mut partial = PartialState::from_witness(tree.root(), &witness).unwrap();
+        assert_eq!(partial.get(&squatted), Ok(Account::default()));
+        assert_eq!(partial.get(&occupant), Ok(account(10)), "the terminal leaf is known");
+        partial.set(squatted, account(1)).unwrap();
+        tree.set(squatted, account(1)).unwrap();
+        assert_eq!(partial.root(), tree.root());
+        assert_eq!(partial.get(&squatted), Ok(account(1)));
+        assert_eq!(partial.get(&occupant), Ok(account(10)));
+    }
+
+    /// Proves removal works where the remaining subtree is known (a witnessed leaf
+    /// is lifted) and is refused, changing nothing, where the leaf's sibling is
+    /// opaque.
+    #[test]
+    fn removal_needs_a_known_sibling() {
+        let a = address([3, 3, 3, 3, 3, 3, 3, 0x10]);
+        let b = twin(&a, 0);
+        let addresses = [a, b, spread(1), spread(2), spread(3)];
+        let mut tree = setup(&addresses);
+
+        let mut partial = PartialState::from_witness(tree.root(), &tree.witness(&[a])).unwrap();
+        let root = partial.root();
+        assert_eq!(partial.set(a, Account::default()), Err(StateError::UnsupportedRemoval(a)));
+        assert_eq!(partial.root(), root);
+        assert_eq!(partial.get(&a), Ok(account(10)));
+
+        let mut partial = PartialState::from_witness(tree.root(), &tree.witness(&[a, b])).unwrap();
+        partial.set(a, Account::default()).unwrap();
+        tree.set(a, Account::default()).unwrap();
+        assert_eq!(partial.root(), tree.root(), "b's leaf lifted 248 levels");
+        assert_eq!(partial.get(&a), Ok(Account::default()));
     }
 
     proptest! {
@@ -221,29 +394,42 @@ mod tests {
 
         /// Proves a partial state built from a witness tracks the full tree exactly
         /// through any sequence of writes to witnessed addresses: same results,
-        /// same errors, same root after every write.
+        /// same root after every write. Witnessed addresses include absent ones,
+        /// some sharing all but the last element with an existing account, so
+        /// writes split occupant leaves deep in the tree.
         #[test]
         fn partial_state_tracks_full_tree(
-            initial in prop::collection::btree_set(0..=MAX_PATH, 0..30),
-            extra in prop::collection::vec((0..=MAX_PATH, 0u32..2), 0..10),
+            initial in prop::collection::btree_set(address_strategy(), 0..30),
+            extra in prop::collection::vec((address_strategy(), any::<bool>(), any::<u32>()), 0..10),
             writes in prop::collection::vec((any::<prop::sample::Index>(), 0u64..5), 1..30),
         ) {
-            let paths: Vec<u64> = initial.iter().copied().collect();
-            let (mut tree, mut touched) = setup(&paths);
-            // Addresses not yet in the tree, some colliding with existing paths.
-            for (i, (path, tail)) in extra.iter().enumerate() {
-                let path = if *tail == 1 && !paths.is_empty() { paths[i % paths.len()] } else { *path };
-                touched.push(address_on_path(path, 100 + i as u32));
+            let existing: Vec<Address> = initial.iter().copied().collect();
+            let mut tree = setup(&existing);
+            let mut touched = existing.clone();
+            for (i, (a, near, salt)) in extra.iter().enumerate() {
+                if *near && !existing.is_empty() {
+                    touched.push(twin(&existing[i % existing.len()], *salt));
+                } else {
+                    touched.push(*a);
+                }
             }
             prop_assume!(!touched.is_empty());
             let mut partial =
                 PartialState::from_witness(tree.root(), &tree.witness(&touched)).unwrap();
+            prop_assert_eq!(partial.root(), tree.root());
             for (index, balance) in writes {
                 let address = touched[index.index(touched.len())];
                 let value = account(balance);
-                prop_assert_eq!(partial.set(address, value), tree.set(address, value));
+                let result = partial.set(address, value);
+                if result == Err(StateError::UnsupportedRemoval(address)) {
+                    prop_assert!(value.is_empty());
+                } else {
+                    prop_assert_eq!(result, tree.set(address, value));
+                }
                 prop_assert_eq!(partial.root(), tree.root());
-                prop_assert_eq!(partial.get(&address), Ok(tree.get(&address)));
+                for a in &touched {
+                    prop_assert_eq!(partial.get(a), Ok(tree.get(a)));
+                }
             }
         }
     }

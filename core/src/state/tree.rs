@@ -1,24 +1,18 @@
-//! The full account state: a sparse Merkle tree of depth 64 held in memory.
+//! The full account state: the compressed sparse Merkle tree, all in memory.
 //!
-//! Storage is proportional to the number of accounts, not to the depth. Accounts
-//! sit in one ordered map by path. Node digests are kept only for nodes whose
-//! *parent* has at least two accounts below it: about 2.5 per account. A node not
-//! kept has either nothing below it (its digest is a known empty-subtree constant)
-//! or a single account below it with nothing else (its digest is that account's
-//! leaf hashed up with empty siblings). Keeping every non-empty node instead would
-//! cost about 48 digests per account at a hundred thousand accounts.
-//!
-//! A write rehashes its path to the root (64 compressions, plus up to one lone-leaf
-//! chain when an insert splits a subtree that held one account), so [`StateTree::root`]
-//! is always current and costs nothing.
+//! Storage is proportional to the number of accounts: one leaf per account and one
+//! inner node per branching (fewer than 1.5 per account for random addresses, plus
+//! a chain of inner nodes where two keys share a long prefix). Each node caches its
+//! digest, so a write rehashes only its own path, about `log2(accounts)`
+//! compressions plus the leaf, and [`StateTree::root`] is always current and costs
+//! nothing. See the [`node`](super::node) module for the construction.
 
-use alloc::collections::BTreeMap;
 use alloc::collections::BTreeSet;
 
 use crate::types::{Address, Hash};
 
-use super::account::{Account, check_canonical, leaf_digest};
-use super::node::{EMPTY_SUBTREES, NodeId, TREE_DEPTH, lone_leaf_digest, parent_digest, path_of};
+use super::account::{Account, check_canonical};
+use super::node::{Insert, Key, Node};
 use super::proof::MerkleProof;
 use super::witness::Witness;
 use super::{StateError, StateView};
@@ -26,11 +20,9 @@ use super::{StateError, StateView};
 /// Every account, with its Merkle root kept current.
 #[derive(Clone, Debug)]
 pub struct StateTree {
-    /// Non-empty accounts by path.
-    leaves: BTreeMap<u64, (Address, Account)>,
-    /// Digests of the nodes whose parent has two or more accounts below it.
-    nodes: BTreeMap<NodeId, Hash>,
-    root: Hash,
+    /// Never holds an opaque node.
+    root: Node,
+    len: usize,
 }
 
 impl Default for StateTree {
@@ -42,75 +34,56 @@ impl Default for StateTree {
 impl StateTree {
     /// The empty state.
     pub fn new() -> Self {
-        Self { leaves: BTreeMap::new(), nodes: BTreeMap::new(), root: EMPTY_SUBTREES[0] }
+        Self { root: Node::Empty, len: 0 }
     }
 
     /// The account at `address`; the empty account if there is none.
     pub fn get(&self, address: &Address) -> Account {
-        match self.leaves.get(&path_of(address)) {
-            Some((occupant, account)) if occupant == address => *account,
-            _ => Account::default(),
-        }
+        // A full tree has no opaque subtree, so the walk cannot fail.
+        self.root.get(&Key::of(address), address).unwrap_or_default()
     }
 
     /// Stores `account` at `address`; an empty account removes the address.
     ///
-    /// Fails, changing nothing, if another address already holds the same path
-    /// ([`StateError::PathCollision`]) or if the address or the staking commitment
-    /// is not a canonical digest.
+    /// Fails, changing nothing, if the address or the staking commitment is not a
+    /// canonical digest. Any two canonical addresses can hold accounts at once.
     pub fn set(&mut self, address: Address, account: Account) -> Result<(), StateError> {
-        let path = path_of(&address);
-        if let Some((occupant, _)) = self.leaves.get(&path)
-            && *occupant != address
-        {
-            if account.is_empty() {
-                // `address` holds nothing already; nothing to remove.
-                return Ok(());
-            }
-            return Err(StateError::PathCollision { address, occupant: *occupant });
-        }
         check_canonical(&address, &account)?;
-        let changed = if account.is_empty() {
-            self.leaves.remove(&path).is_some()
+        let key = Key::of(&address);
+        if account.is_empty() {
+            if self.root.remove(0, &key, &address)? {
+                self.len -= 1;
+            }
         } else {
-            self.leaves.insert(path, (address, account)) != Some((address, account))
-        };
-        if changed {
-            self.rehash_path(path);
+            if self.root.insert(0, &key, &address, &account)? == Insert::Added {
+                self.len += 1;
+            }
         }
         Ok(())
     }
 
     /// The Merkle root of all accounts.
     pub fn root(&self) -> Hash {
-        self.root
+        self.root.digest()
     }
 
     /// Number of non-empty accounts.
     pub fn len(&self) -> usize {
-        self.leaves.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.leaves.is_empty()
+        self.len == 0
     }
 
-    /// Every non-empty account, in path order.
+    /// Every non-empty account, in key order (see [`Key`]).
     pub fn accounts(&self) -> impl Iterator<Item = (Address, Account)> + '_ {
-        self.leaves.values().copied()
+        self.root.leaves()
     }
 
     /// A proof of `address`'s account (or of its absence) against [`Self::root`].
     pub fn prove(&self, address: &Address) -> MerkleProof {
-        let path = path_of(address);
-        let reach = self.neighbour_reach(path);
-        let mut siblings = [Hash::ZERO; TREE_DEPTH];
-        for depth in 1..=TREE_DEPTH {
-            let sibling = NodeId::on_path(path, depth).sibling();
-            let count = self.sibling_count(sibling, reach);
-            siblings[depth - 1] = self.digest(sibling, count);
-        }
-        MerkleProof::new(&siblings, self.leaves.get(&path).copied())
+        self.root.prove(&Key::of(address), address).expect("a full tree has no opaque subtree")
     }
 
     /// Proofs of every distinct address in `addresses`, for re-executing a block
@@ -120,98 +93,9 @@ impl StateTree {
         Witness::new(distinct.into_iter().map(|a| (*a, self.prove(a))).collect())
     }
 
-    /// The deepest level, counted from the root, at which any other account's path
-    /// still agrees with `path`: the length of the longest common prefix with a
-    /// neighbour in key order. `None` when there is no other account.
-    ///
-    /// Below that level every sibling of `path` is empty, which spares most
-    /// lookups: only the top ~log2(accounts) levels need the maps.
-    fn neighbour_reach(&self, path: u64) -> Option<u32> {
-        let before = self.leaves.range(..path).next_back().map(|(p, _)| *p);
-        let after = self.leaves.range(path.saturating_add(1)..).next().map(|(p, _)| *p);
-        let after = after.filter(|p| *p != path);
-        [before, after].into_iter().flatten().map(|other| (other ^ path).leading_zeros()).max()
-    }
-
-    /// How many accounts are under `sibling` (a sibling of a node on `path`),
-    /// counting only up to 2.
-    fn sibling_count(&self, sibling: NodeId, reach: Option<u32>) -> usize {
-        // The sibling at depth d holds the accounts whose common prefix with the
-        // path is exactly d - 1 bits, so it is empty when no account reaches that deep.
-        match reach {
-            Some(reach) if reach + 1 >= u32::from(sibling.depth) => {
-                let (first, last) = sibling.path_range();
-                self.leaves.range(first..=last).take(2).count()
-            }
-            _ => 0,
-        }
-    }
-
-    /// The digest of `node`, which has `count` (capped at 2) accounts below it.
-    fn digest(&self, node: NodeId, count: usize) -> Hash {
-        if count == 0 {
-            return EMPTY_SUBTREES[usize::from(node.depth)];
-        }
-        if let Some(digest) = self.nodes.get(&node) {
-            return *digest;
-        }
-        // Not kept, so a single account is below it (two or more below a node
-        // means its parent has two or more, and then the node is kept).
-        debug_assert_eq!(count, 1, "a node with several accounts below must be kept");
-        let (first, last) = node.path_range();
-        match self.leaves.range(first..=last).next() {
-            Some((path, (address, account))) => {
-                lone_leaf_digest(*path, leaf_digest(address, account), usize::from(node.depth))
-            }
-            None => EMPTY_SUBTREES[usize::from(node.depth)],
-        }
-    }
-
-    /// Recomputes the digests on `path` after its leaf changed, updates which nodes
-    /// are kept, and sets the root.
-    fn rehash_path(&mut self, path: u64) {
-        let reach = self.neighbour_reach(path);
-        let mut digest = match self.leaves.get(&path) {
-            Some((address, account)) => leaf_digest(address, account),
-            None => EMPTY_SUBTREES[TREE_DEPTH],
-        };
-        // Accounts below the current node of the path, capped at 2.
-        let mut count = usize::from(self.leaves.contains_key(&path));
-        for depth in (1..=TREE_DEPTH).rev() {
-            let node = NodeId::on_path(path, depth);
-            let sibling = node.sibling();
-            let sibling_count = self.sibling_count(sibling, reach);
-            let sibling_digest = self.digest(sibling, sibling_count);
-            let parent_count = (count + sibling_count).min(2);
-            if parent_count >= 2 {
-                self.keep(node, digest, count);
-                self.keep(sibling, sibling_digest, sibling_count);
-            } else if reach.is_some_and(|reach| reach + 1 >= depth as u32) {
-                // The parent may have held two accounts before this write (this
-                // path's old leaf and another); forget what was kept for that.
-                // Deeper down no other account shares the parent, before or after
-                // the write, so nothing was kept there and the lookups are skipped.
-                self.nodes.remove(&node);
-                self.nodes.remove(&sibling);
-            }
-            digest = parent_digest(node, &digest, &sibling_digest);
-            count = parent_count;
-        }
-        self.root = digest;
-    }
-
-    /// Keeps `node`'s digest if anything is below it, forgets it otherwise.
-    fn keep(&mut self, node: NodeId, digest: Hash, count: usize) {
-        if count == 0 {
-            self.nodes.remove(&node);
-        } else {
-            self.nodes.insert(node, digest);
-        }
-    }
-
-    /// Number of node digests kept (for tests and memory accounting).
-    pub fn stored_nodes(&self) -> usize {
-        self.nodes.len()
+    /// Leaves and inner nodes stored (for tests and memory accounting).
+    pub fn node_count(&self) -> (usize, usize) {
+        self.root.count()
     }
 }
 
@@ -237,64 +121,92 @@ pub(super) mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::hash::{M31, elements_to_hash};
+    use crate::hash::{M31, compress, elements_to_hash};
+    use crate::state::account::leaf_digest;
+    use crate::state::node::{EMPTY, KEY_BITS};
 
-    /// A canonical address whose 64-bit path is `path` (with `tail` filling the
-    /// elements the path does not use).
-    pub(crate) fn address_on_path(path: u64, tail: u32) -> Address {
-        let e0 = (path >> 33) as u32;
-        let e1 = ((path >> 2) & 0x7fff_ffff) as u32;
-        let e2 = (((path & 3) as u32) << 29) | (tail & 0x0fff_ffff);
-        let elements = [e0, e1, e2, tail % 1000, 5, 6, 7, 8].map(M31::new);
-        let address = Address(elements_to_hash(&elements).0);
-        assert_eq!(
-            path_of(&address),
-            path,
-            "path {path:#x} is not reachable by a canonical address"
-        );
-        address
+    /// The largest canonical element.
+    pub(crate) const MAX_ELEMENT: u32 = 0x7fff_fffe;
+
+    /// The address with these eight field elements (each at most [`MAX_ELEMENT`]).
+    pub(crate) fn address(elements: [u32; 8]) -> Address {
+        assert!(elements.iter().all(|e| *e <= MAX_ELEMENT), "non-canonical {elements:?}");
+        Address(elements_to_hash(&elements.map(M31::new)).0)
     }
 
-    /// The largest path a canonical address can have: no element reaches p.
-    pub(crate) const MAX_PATH: u64 = (0x7fff_fffe << 33) | (0x7fff_fffe << 2) | 3;
+    /// A deterministic, well spread canonical address.
+    pub(crate) fn spread(i: u64) -> Address {
+        let mut state = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5555;
+        address(core::array::from_fn(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % u64::from(MAX_ELEMENT + 1)) as u32
+        }))
+    }
+
+    /// Addresses for property tests: fully random ones, and ones from a few
+    /// clusters sharing long key prefixes (the first element only, all but the
+    /// last element, or all but the last few bits), so splits, deep paths and
+    /// lifts all happen.
+    pub(crate) fn address_strategy() -> impl Strategy<Value = Address> {
+        let element = 0..=MAX_ELEMENT;
+        prop_oneof![
+            prop::array::uniform8(element.clone()).prop_map(address),
+            (0u32..4, prop::array::uniform7(element.clone())).prop_map(|(first, rest)| address([
+                first << 29,
+                rest[0],
+                rest[1],
+                rest[2],
+                rest[3],
+                rest[4],
+                rest[5],
+                rest[6]
+            ])),
+            (0u32..2, element.clone()).prop_map(|(c, last)| address([c, 1, 2, 3, 4, 5, 6, last])),
+            (0u32..2, 0u32..8).prop_map(|(c, last)| address([c, 1, 2, 3, 4, 5, 6, last])),
+        ]
+    }
 
     pub(crate) fn account(balance: u64) -> Account {
         Account { balance, nonce: balance % 7, staking: Hash::ZERO }
     }
 
-    /// The root computed the slow, obvious way: hash every level of the full
-    /// sparse tree from the sorted leaves.
-    fn naive_root(accounts: &[(Address, Account)]) -> Hash {
-        let mut level: BTreeMap<u64, Hash> = accounts
+    /// The root computed straight from the definition, from the set of accounts:
+    /// empty, a lone leaf, or the compression of the two halves.
+    pub(crate) fn naive_root(accounts: &[(Address, Account)]) -> Hash {
+        fn subtree(entries: &[(Key, Hash)], depth: usize) -> Hash {
+            match entries {
+                [] => EMPTY,
+                [(_, leaf)] => *leaf,
+                _ => {
+                    let (left, right): (Vec<_>, Vec<_>) =
+                        entries.iter().partition(|(key, _)| !key.bit(depth));
+                    compress(&subtree(&left, depth + 1), &subtree(&right, depth + 1))
+                }
+            }
+        }
+        let entries: Vec<(Key, Hash)> = accounts
             .iter()
             .filter(|(_, a)| !a.is_empty())
-            .map(|(address, a)| (path_of(address), leaf_digest(address, a)))
+            .map(|(address, a)| (Key::of(address), leaf_digest(address, a)))
             .collect();
-        for depth in (1..=TREE_DEPTH).rev() {
-            let mut parents = BTreeMap::new();
-            for (&prefix, digest) in &level {
-                let node = NodeId { depth: depth as u8, prefix };
-                let sibling = node.sibling();
-                let sibling_digest =
-                    level.get(&sibling.prefix).copied().unwrap_or(EMPTY_SUBTREES[depth]);
-                parents.insert(prefix >> 1, parent_digest(node, digest, &sibling_digest));
-            }
-            level = parents;
-        }
-        level.get(&0).copied().unwrap_or(EMPTY_SUBTREES[0])
+        subtree(&entries, 0)
     }
 
-    /// Freezes the empty root.
+    /// Freezes the empty root: the empty digest.
     #[test]
     fn empty_root_is_fixed() {
-        assert_eq!(StateTree::new().root(), EMPTY_SUBTREES[0]);
+        assert_eq!(StateTree::new().root(), EMPTY);
         assert_eq!(
             StateTree::new().root().to_string(),
-            "0x1cac96682c2eaa66b381797537b7bb73018dba1be98aca0e2e66e77386875f03"
+            "0xc8a530404af7207adcc0074c6146c449bb162d380f158645835ebf5b19b6ee00"
         );
     }
 
-    /// Freezes the root after a few inserts (every field of the leaf in use).
+    /// Freezes the root after a few inserts (every field of the leaf in use). The
+    /// value changed when the tree went from 64-bit paths to compressed 248-bit
+    /// keys; it changes again with any change to the layout or the hashes.
     #[test]
     fn root_after_inserts_is_fixed() {
         let entries = [
@@ -317,17 +229,21 @@ pub(super) mod tests {
         }
         assert_eq!(
             tree.root().to_string(),
-            "0x03b63065f2b8ea4ca04d966e958706763415f640ea2a4073f4ced5369b7d8676"
+            "0xc51b8c62c185d15b7a8a4d32a070d7068b75441c156af84d3b76b92367286e43"
         );
+        // One account alone: the root is its leaf.
+        let mut one = StateTree::new();
+        let (address, account) = entries[0];
+        let address = address.parse().unwrap();
+        one.set(address, account).unwrap();
+        assert_eq!(one.root(), leaf_digest(&address, &account));
     }
 
-    /// Proves inserting then removing returns to the empty root and forgets every
-    /// stored node.
+    /// Proves inserting then removing returns to the empty root and stores nothing.
     #[test]
     fn insert_then_remove_restores_empty_root() {
         let mut tree = StateTree::new();
-        let addresses: Vec<Address> =
-            (0..50u64).map(|i| address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0)).collect();
+        let addresses: Vec<Address> = (0..50).map(spread).collect();
         for (i, a) in addresses.iter().enumerate() {
             tree.set(*a, account(i as u64 + 1)).unwrap();
         }
@@ -335,115 +251,153 @@ pub(super) mod tests {
         for a in &addresses {
             tree.set(*a, Account::default()).unwrap();
         }
-        assert_eq!(tree.root(), EMPTY_SUBTREES[0]);
+        assert_eq!(tree.root(), EMPTY);
         assert_eq!(tree.len(), 0);
-        assert_eq!(tree.stored_nodes(), 0);
+        assert_eq!(tree.node_count(), (0, 0));
     }
 
     /// Proves get/set semantics: default when absent, last write wins, an empty
-    /// account is the same as none.
+    /// account is the same as none, and rewriting a value changes nothing.
     #[test]
     fn get_and_set() {
         let mut tree = StateTree::new();
-        let a = address_on_path(42 << 20, 1);
+        let a = spread(1);
         assert_eq!(tree.get(&a), Account::default());
         tree.set(a, account(5)).unwrap();
         assert_eq!(tree.get(&a), account(5));
         tree.set(a, account(6)).unwrap();
+        tree.set(a, account(6)).unwrap();
         assert_eq!(tree.get(&a), account(6));
+        assert_eq!(tree.len(), 1);
         assert_eq!(tree.accounts().collect::<Vec<_>>(), [(a, account(6))]);
+        tree.set(spread(2), Account::default()).unwrap();
+        assert_eq!(tree.len(), 1);
         tree.set(a, Account::default()).unwrap();
         assert!(tree.is_empty());
     }
 
-    /// Proves two addresses on one path cannot both hold accounts, and that the
-    /// refused write changes nothing.
+    /// Proves two addresses that used to share a tree path (same first 64 key
+    /// bits: the first two elements and the top two bits of the third), and two
+    /// differing only in the very last key bit, both hold accounts: no address can
+    /// be squatted by funding a neighbour.
     #[test]
-    fn path_collision_is_refused() {
+    fn former_path_twins_coexist() {
+        let victim = address([0x0123_4567, 0x89ab_cdef >> 1, 0x1234_5678, 4, 5, 6, 7, 8]);
+        let twin = address([0x0123_4567, 0x89ab_cdef >> 1, 0x1234_5679, 9, 9, 9, 9, 9]);
+        let last_bit = address([0x0123_4567, 0x89ab_cdef >> 1, 0x1234_5678, 4, 5, 6, 7, 9]);
         let mut tree = StateTree::new();
-        // Same first 64 path bits, different addresses.
-        let first = address_on_path(0x0123_4567_89ab_cdef, 1);
-        let second = address_on_path(0x0123_4567_89ab_cdef, 2);
-        assert_ne!(first, second);
-        tree.set(first, account(10)).unwrap();
-        let root = tree.root();
-        assert_eq!(
-            tree.set(second, account(3)),
-            Err(StateError::PathCollision { address: second, occupant: first })
-        );
-        assert_eq!(tree.root(), root);
-        assert_eq!(tree.get(&second), Account::default());
-        // Clearing the non-occupant is a no-op, not an error.
-        assert_eq!(tree.set(second, Account::default()), Ok(()));
-        assert_eq!(tree.get(&first), account(10));
+        tree.set(twin, account(1)).unwrap();
+        tree.set(victim, account(10)).unwrap();
+        tree.set(last_bit, account(3)).unwrap();
+        assert_eq!(tree.get(&twin), account(1));
+        assert_eq!(tree.get(&victim), account(10));
+        assert_eq!(tree.get(&last_bit), account(3));
+        assert_eq!(tree.len(), 3);
+        let all = [(twin, account(1)), (victim, account(10)), (last_bit, account(3))];
+        assert_eq!(tree.root(), naive_root(&all));
+        assert_eq!(tree.prove(&last_bit).depth(), KEY_BITS);
+        for (a, acc) in all {
+            assert_eq!(tree.prove(&a).verify(&tree.root(), &a), Ok(acc));
+        }
     }
 
-    /// Proves non-canonical addresses cannot hold accounts.
+    /// Proves non-canonical addresses cannot hold accounts, and reading one that
+    /// shares a key with a stored address does not return that address's account.
     #[test]
     fn non_canonical_address_is_refused() {
         let mut tree = StateTree::new();
         let bad = Address([0xff; 32]);
         assert_eq!(tree.set(bad, account(1)), Err(StateError::NonCanonicalAddress(bad)));
         assert_eq!(tree.get(&bad), Account::default());
+        // The top bit of every limb set: not canonical, and the same key as the
+        // canonical address without those bits.
+        let good = address([MAX_ELEMENT; 8]);
+        let mut alias = good;
+        for limb in alias.0.chunks_mut(4) {
+            limb[3] |= 0x80;
+        }
+        assert_eq!(Key::of(&alias), Key::of(&good));
+        tree.set(good, account(2)).unwrap();
+        assert_eq!(tree.get(&alias), Account::default());
+        assert_eq!(tree.prove(&alias).verify(&tree.root(), &alias), Ok(Account::default()));
+        assert_eq!(tree.set(alias, Account::default()), Ok(()));
+        assert_eq!(tree.get(&good), account(2));
     }
 
-    /// Proves the incremental root matches the naive full-tree root, including
-    /// siblings that differ only in the last path bit and long shared prefixes.
+    /// Proves the incremental root matches the definition through inserts and
+    /// removals, including keys that part at the first bit, the last bit and in
+    /// between, and removals that lift a leaf several levels.
     #[test]
     fn incremental_root_matches_naive() {
-        let paths = [0u64, 1, 2, 3, MAX_PATH, MAX_PATH - 1, 1 << 63, (1 << 63) | 1, 0x8000_0000];
+        let elements = [
+            [0, 0, 0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0, 3],
+            [MAX_ELEMENT; 8],
+            [MAX_ELEMENT, MAX_ELEMENT, 0, 0, 0, 0, 0, 0],
+            [1 << 30, 0, 0, 0, 0, 0, 0, 0],
+            [1 << 30, 0, 1, 0, 0, 0, 0, 0],
+            [0, 1 << 30, 0, 0, 0, 0, 0, 0],
+            [5, 6, 7, 8, 9, 10, 11, 12],
+        ];
         let mut tree = StateTree::new();
         let mut all = Vec::new();
-        for (i, path) in paths.into_iter().enumerate() {
-            let entry = (address_on_path(path, i as u32), account(i as u64 + 1));
+        for (i, e) in elements.into_iter().enumerate() {
+            let entry = (address(e), account(i as u64 + 1));
             tree.set(entry.0, entry.1).unwrap();
             all.push(entry);
             assert_eq!(tree.root(), naive_root(&all), "after {} inserts", all.len());
         }
-        while let Some((address, _)) = all.pop() {
-            tree.set(address, Account::default()).unwrap();
-            assert_eq!(tree.root(), naive_root(&all), "after removal, {} left", all.len());
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.rotate_left(3);
+        for i in order {
+            tree.set(all[i].0, Account::default()).unwrap();
+            all[i].1 = Account::default();
+            assert_eq!(tree.root(), naive_root(&all), "after removing {i}");
         }
+        assert_eq!(tree.node_count(), (0, 0));
     }
 
-    /// Proves storage stays near two digests per account, so 100k accounts need
-    /// a few tens of megabytes, not gigabytes.
+    /// Proves `accounts` lists accounts in key order.
+    #[test]
+    fn accounts_are_in_key_order() {
+        let mut tree = StateTree::new();
+        for i in 0..200 {
+            tree.set(spread(i), account(i + 1)).unwrap();
+        }
+        let keys: Vec<Key> = tree.accounts().map(|(a, _)| Key::of(&a)).collect();
+        assert_eq!(keys.len(), 200);
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// Proves storage stays near one leaf and 1.5 inner nodes per account, so
+    /// 100k accounts need tens of megabytes, and paths stay short.
     #[test]
     fn storage_is_linear_in_accounts() {
         let mut tree = StateTree::new();
-        let n = 2000u64;
+        let n = 2000;
         for i in 0..n {
-            tree.set(address_on_path(i.wrapping_mul(0x9e37_79b9_7f4a_7c15), 0), account(1))
-                .unwrap();
+            tree.set(spread(i), account(1)).unwrap();
         }
-        assert!(tree.stored_nodes() <= 3 * n as usize, "{} nodes", tree.stored_nodes());
-    }
-
-    fn operations() -> impl Strategy<Value = Vec<(u64, u32, u64)>> {
-        // Paths drawn from a small set of prefixes so that shared prefixes, splits
-        // and collisions all happen; balance 0 means removal.
-        let path = prop_oneof![
-            0..=MAX_PATH,
-            (0u64..8).prop_map(|x| x << 61),
-            (0u64..8).prop_map(|x| (1 << 40) | x),
-        ];
-        prop::collection::vec((path, 0u32..3, 0u64..4), 1..40)
+        let (leaves, internals) = tree.node_count();
+        assert_eq!(leaves, n as usize);
+        assert!(internals < 2 * n as usize, "{internals} inner nodes");
+        let deepest = (0..n).map(|i| tree.prove(&spread(i)).depth()).max().unwrap();
+        assert!(deepest < 40, "deepest path {deepest}");
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         /// Proves the root depends only on the final set of accounts, not on the
-        /// order they were written in, and matches the naive computation.
+        /// order they were written in, and matches the definition.
         #[test]
         fn root_is_order_independent(
-            entries in prop::collection::btree_map(0..=MAX_PATH, 1u64..1000, 1..30),
+            entries in prop::collection::btree_map(address_strategy(), 1u64..1000, 1..30),
             seed in any::<u64>(),
         ) {
-            let accounts: Vec<(Address, Account)> = entries
-                .iter()
-                .map(|(path, balance)| (address_on_path(*path, 0), account(*balance)))
-                .collect();
+            let accounts: Vec<(Address, Account)> =
+                entries.iter().map(|(a, balance)| (*a, account(*balance))).collect();
             let mut forward = StateTree::new();
             for (a, acc) in &accounts {
                 forward.set(*a, *acc).unwrap();
@@ -462,15 +416,54 @@ pub(super) mod tests {
             }
             prop_assert_eq!(forward.root(), backward.root());
             prop_assert_eq!(forward.root(), naive_root(&accounts));
+            prop_assert_eq!(forward.len(), accounts.len());
         }
 
-        /// Proves any sequence of writes, removals and refused collisions leaves the
-        /// same root as building the surviving accounts from scratch.
+        /// Proves inserting a set of accounts and then removing them again, in any
+        /// order, returns to the root before (removals lifting leaves back up),
+        /// passing through the root of the definition at every step.
         #[test]
-        fn writes_match_rebuild(ops in operations()) {
+        fn insert_then_remove_restores_root(
+            base in prop::collection::btree_map(address_strategy(), 1u64..1000, 0..20),
+            extra in prop::collection::btree_set(address_strategy(), 1..20),
+            seed in any::<u64>(),
+        ) {
             let mut tree = StateTree::new();
-            for (path, tail, balance) in ops {
-                let _ = tree.set(address_on_path(path, tail), account(balance));
+            for (a, balance) in &base {
+                tree.set(*a, account(*balance)).unwrap();
+            }
+            let before = tree.root();
+            let added: Vec<Address> =
+                extra.iter().filter(|a| !base.contains_key(a)).copied().collect();
+            for (i, a) in added.iter().enumerate() {
+                tree.set(*a, account(i as u64 + 1)).unwrap();
+            }
+            let mut order = added.clone();
+            let mut state = seed | 1;
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            for a in order {
+                tree.set(a, Account::default()).unwrap();
+                let survivors: Vec<(Address, Account)> = tree.accounts().collect();
+                prop_assert_eq!(tree.root(), naive_root(&survivors));
+            }
+            prop_assert_eq!(tree.root(), before);
+            prop_assert_eq!(tree.len(), base.len());
+        }
+
+        /// Proves any sequence of writes and removals leaves the same root and the
+        /// same stored nodes as building the surviving accounts from scratch.
+        #[test]
+        fn writes_match_rebuild(
+            ops in prop::collection::vec((address_strategy(), 0u64..4), 1..40),
+        ) {
+            let mut tree = StateTree::new();
+            for (a, balance) in ops {
+                tree.set(a, account(balance)).unwrap();
             }
             let survivors: Vec<(Address, Account)> = tree.accounts().collect();
             let mut rebuilt = StateTree::new();
@@ -479,7 +472,8 @@ pub(super) mod tests {
             }
             prop_assert_eq!(tree.root(), rebuilt.root());
             prop_assert_eq!(tree.root(), naive_root(&survivors));
-            prop_assert_eq!(tree.stored_nodes(), rebuilt.stored_nodes());
+            prop_assert_eq!(tree.node_count(), rebuilt.node_count());
+            prop_assert_eq!(tree.len(), survivors.len());
         }
     }
 }

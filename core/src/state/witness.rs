@@ -77,7 +77,8 @@ impl Decode for Witness {
 impl Message for Witness {
     /// Room for the largest witness the count limit allows, every proof at its
     /// largest, so every witness a valid block can need is encodable. Typical
-    /// proofs are about a third of the largest (most deep siblings are empty).
+    /// proofs are a small fraction of the largest: about `log2(accounts)` siblings
+    /// of the [`super::KEY_BITS`] a path can have.
     const MAX_BYTES: usize = 1 + 4 + MAX_WITNESS_PROOFS * (32 + MerkleProof::MAX_ENCODED_LEN);
 }
 
@@ -85,14 +86,14 @@ impl Message for Witness {
 mod tests {
     use super::*;
     use crate::state::StateTree;
-    use crate::state::tree::tests::{account, address_on_path};
+    use crate::state::tree::tests::{account, spread};
 
     /// Proves a witness round-trips as a message and deduplicates addresses.
     #[test]
     fn message_round_trips() {
         let mut tree = StateTree::new();
-        let a = address_on_path(1 << 50, 0);
-        let b = address_on_path(2 << 50, 0);
+        let a = spread(1);
+        let b = spread(2);
         tree.set(a, account(3)).unwrap();
         let witness = tree.witness(&[a, b, a]);
         assert_eq!(witness.len(), 2);
