@@ -102,7 +102,7 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
         r#"{{"jsonrpc":"2.0","id":1,"method":"starling_status","params":["{}"]}}"#,
         "a".repeat(2 << 20)
     );
-    let (status, body) = d.post(&huge);
+    let (status, body) = d.post_early_answered(huge);
     assert_eq!(status, 413, "oversized bodies are refused");
     assert_eq!(body["error"]["code"], -32600);
 

@@ -70,6 +70,33 @@ impl Daemon {
         (status, response.into_json().unwrap_or(Value::Null))
     }
 
+    /// Posts a body the server may answer before reading it all (an oversized
+    /// one): a writer thread sends it and ignores the broken pipe that an early
+    /// answer causes, while this thread reads the answer. Returns the HTTP status
+    /// and the JSON body.
+    pub fn post_early_answered(&self, body: String) -> (u16, Value) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let head = format!(
+            "POST /rpc HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        let mut writer = stream.try_clone().unwrap();
+        let sender = std::thread::spawn(move || {
+            let _ =
+                writer.write_all(head.as_bytes()).and_then(|()| writer.write_all(body.as_bytes()));
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = sender.join();
+        let text = String::from_utf8_lossy(&answer);
+        let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let json = text.find('{').and_then(|i| serde_json::from_str(text[i..].trim()).ok());
+        (status, json.unwrap_or(Value::Null))
+    }
+
     /// Calls a method; returns the whole response object.
     pub fn call(&self, method: &str, params: Value) -> Value {
         let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
