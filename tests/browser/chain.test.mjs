@@ -7,10 +7,18 @@
 //    none "rejected", and a block's transactions can be opened.
 // 2. Verification is real: when one `starling_getBlock` response is tampered with
 //    in transit (one byte of the sequencer's signature flipped), the page shows
-//    that block as rejected with the reason, and the next block still verifies.
-// 3. The JS package built into pkg/ (the same verifier, for plain JavaScript)
+//    that block as rejected with the reason. A block is verified only on top of
+//    an accepted parent, so every block after it is shown rejected too ("builds
+//    on rejected block N"): the page cannot tell a transit fault from a bad block
+//    and does not re-fetch, so it never calls a descendant of a rejected block
+//    verified (a reload checks again).
+// 3. A page that joins a chain longer than its window labels its first block
+//    "anchor (assumed)", not verified, and says so in its trust note.
+// 4. The chain identity is pinned by the first status: when the node's status
+//    later names another genesis, the page stops with a banner.
+// 5. The JS package built into pkg/ (the same verifier, for plain JavaScript)
 //    accepts the daemon's blocks in Node and throws the reason for a forged one.
-// 4. When the node goes away, the page says so instead of freezing silently.
+// 6. When the node goes away, the page says so instead of freezing silently.
 //
 // Inputs (set by `cargo xtask test`/`browser-test`): STARLING_BIN (the daemon),
 // STARLING_WEB_DIR (the built site), CHROMIUM (default /usr/bin/chromium).
@@ -149,9 +157,24 @@ async function withPage(name, body) {
   }
 }
 
+/** The latest height the page verified itself (not the node's claimed head). */
 async function shownHeight(page) {
   return Number(await page.locator("#height").textContent());
 }
+
+/** Every listed row as [height, verdict, reason], newest first. */
+async function listedVerdicts(page) {
+  return page.locator("tr[data-block-height]").evaluateAll((rows) =>
+    rows.map((r) => [
+      Number(r.dataset.blockHeight),
+      r.dataset.verdict,
+      r.querySelector("[data-reason]")?.dataset.reason ?? null,
+    ]),
+  );
+}
+
+/** The page's window length (web-ui `tracker::WINDOW`). */
+const WINDOW = 20;
 
 /**
  * Flips one byte of the sequencer's Ed25519 signature inside a hex-encoded block.
@@ -197,6 +220,8 @@ test("the page follows the live chain and verifies the daemon's blocks in wasm",
     assert.ok(txCount >= 1);
 
     assert.equal(await page.locator('tr[data-verdict="rejected"]').count(), 0, "an honest node's blocks all verify");
+    const nodeHeight = Number(await page.locator("#node-height").textContent());
+    assert.ok((await shownHeight(page)) <= nodeHeight, "the verified height never runs ahead of the node");
 
     await row.click();
     const detail = page.locator(`#block-detail[data-block-height="${height}"]`);
@@ -245,16 +270,106 @@ test("a block whose signature was tampered with in transit is shown as rejected"
     assert.match(await rejected.textContent(), /rejected ✗/);
     assert.ok(tamperedResponses >= 1, "the route really served a tampered block");
 
-    // The rejected block is not used as a parent: the next one is checked against
-    // the genuine header and verifies.
-    await page.locator(`tr[data-block-height="${target + 1}"][data-verdict="verified"]`).waitFor({ timeout: 30_000 });
-    // Every other listed block past genesis still verifies.
-    const verdicts = await page.locator("tr[data-block-height]").evaluateAll((rows) =>
-      rows.map((r) => [Number(r.dataset.blockHeight), r.dataset.verdict]),
-    );
-    for (const [h, verdict] of verdicts) {
-      if (h !== target && h !== 0) assert.equal(verdict, "verified", `block ${h}`);
+    // Nothing builds on a rejected block: the next one is shown rejected because of
+    // its parent, even though the node's genuine copy of the parent was valid.
+    const child = page.locator(`tr[data-block-height="${target + 1}"]`);
+    await child.waitFor({ timeout: 30_000 });
+    assert.equal(await child.getAttribute("data-verdict"), "rejected");
+    assert.equal(await child.locator("[data-reason]").getAttribute("data-reason"), `builds on rejected block ${target}`);
+    assert.equal(await shownHeight(page), target - 1, "the verified height stops before the rejected block");
+
+    // Below the rejected block: verified (or genesis, or the assumed anchor at the
+    // bottom of the window). Above it: rejected because of it.
+    const verdicts = await listedVerdicts(page);
+    const lowest = Math.min(...verdicts.map(([h]) => h));
+    for (const [h, verdict, why] of verdicts) {
+      if (h > target) assert.equal(why, `builds on rejected block ${target}`, `block ${h}`);
+      else if (h < target && h === lowest && verdict !== "verified") assert.match(verdict, /^(genesis|anchor)$/);
+      else if (h < target) assert.equal(verdict, "verified", `block ${h}`);
     }
+  });
+});
+
+/** Resolves once the node's head is at least `height`. */
+async function waitForNodeHeight(height) {
+  while ((await rpc("starling_status", [])).height < height) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test("a page joining mid-chain labels its first block an assumed anchor", { timeout: 120_000 }, async () => {
+  await waitForNodeHeight(WINDOW + 2);
+  await withPage("anchor", async (page) => {
+    // Hold the reported head still: on a live chain the anchor, the oldest of the
+    // window's rows, scrolls out of the list with the next block.
+    let frozenHeight = null;
+    await page.route("**/rpc", async (route) => {
+      let call = null;
+      try {
+        call = route.request().postDataJSON();
+      } catch {
+        // not JSON: pass it through untouched
+      }
+      if (call?.method !== "starling_status") return route.continue();
+      const response = await route.fetch();
+      const json = await response.json();
+      frozenHeight ??= json.result.height;
+      json.result.height = frozenHeight;
+      return route.fulfill({ response, json });
+    });
+    await page.goto(daemon.url);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 30_000 });
+    const anchor = page.locator('tr[data-verdict="anchor"]');
+    await anchor.waitFor({ timeout: 30_000 });
+    assert.equal(await anchor.count(), 1);
+    assert.match(await anchor.textContent(), /anchor \(assumed\)/);
+    const anchorHeight = Number(await anchor.getAttribute("data-block-height"));
+    assert.equal(anchorHeight, frozenHeight - (WINDOW - 1), "the anchor is the window's first block");
+    assert.ok(anchorHeight > 0, "the anchor is not genesis");
+    assert.equal(await shownHeight(page), frozenHeight, "the blocks on top of the anchor verified");
+    assert.match(await page.locator("#trust").textContent(), new RegExp(`block ${anchorHeight} is its anchor`));
+    for (const [h, verdict] of await listedVerdicts(page)) {
+      if (h !== anchorHeight) {
+        assert.ok(h > anchorHeight, "the anchor is the oldest listed block");
+        assert.equal(verdict, "verified", `block ${h}`);
+      }
+    }
+  });
+});
+
+test("the page stops with a banner when the node switches to another chain", { timeout: 120_000 }, async () => {
+  await withPage("switched", async (page) => {
+    let switched = false;
+    await page.route("**/rpc", async (route) => {
+      let call = null;
+      try {
+        call = route.request().postDataJSON();
+      } catch {
+        // not JSON: pass it through untouched
+      }
+      if (!switched || call?.method !== "starling_status") return route.continue();
+      const response = await route.fetch();
+      const json = await response.json();
+      json.result.genesis_hash = "0x" + "ab".repeat(32);
+      return route.fulfill({ response, json });
+    });
+
+    await page.goto(daemon.url);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 30_000 });
+    const genesis = await page.locator("#genesis-hash").textContent();
+    switched = true;
+
+    const banner = page.locator("#chain-switched");
+    await banner.waitFor({ timeout: 15_000 });
+    assert.match(await banner.textContent(), /switched to a different chain\/sequencer/);
+    assert.match(await banner.textContent(), /reload to follow it/);
+    assert.equal(await page.locator("#connection").getAttribute("data-state"), "stopped");
+    assert.equal(await page.locator("#genesis-hash").textContent(), genesis, "the pinned genesis is kept");
+
+    // Stopped for good: no more blocks are listed.
+    const listed = await page.locator("tr[data-block-height]").count();
+    await page.waitForTimeout(3_000);
+    assert.equal(await page.locator("tr[data-block-height]").count(), listed);
   });
 });
 
@@ -295,6 +410,9 @@ test("the pkg/ JS package verifies the daemon's blocks in Node", { timeout: 60_0
         () => verifier.verifyBlock(flipSignatureByte(block.block), parent.block, block.witness),
         /signature/,
       );
+      // Starting mid-chain: the seal of an anchor checks out without its parent.
+      assert.equal(verifier.verifySeal(block.block).height, height);
+      assert.throws(() => verifier.verifySeal(flipSignatureByte(block.block)), /signature/);
     }
     parent = block;
   }

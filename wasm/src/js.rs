@@ -14,6 +14,12 @@ fn to_js(summary: &BlockSummary) -> Result<JsValue, JsError> {
 /// Verifies a block of the chain named by `chainId` and signed by `sequencerHex`,
 /// given its parent block and the witness, all as hex from `starling_getBlock`.
 /// Returns the block summary; throws with the reason the block is rejected.
+///
+/// The parent must already be accepted by the caller: verified by an earlier call,
+/// or the genesis accepted with `checkGenesis`. This checks the step from the
+/// parent to the block, never the parent itself, so a chain of blocks is only as
+/// sound as its first accepted block. `chainId`, `sequencerHex` and the genesis
+/// hash are the caller's trust root (in stage one, from the node's status).
 #[wasm_bindgen(js_name = verifyBlock)]
 pub fn verify_block(
     block_hex: &str,
@@ -55,7 +61,7 @@ impl JsChainVerifier {
         ChainVerifier::new(chain_id, sequencer_hex).map(Self).map_err(|e| JsError::new(&e))
     }
 
-    /// See the free function `verifyBlock`.
+    /// See the free function `verifyBlock`: the parent must already be accepted.
     #[wasm_bindgen(js_name = verifyBlock)]
     pub fn verify_block(
         &self,
@@ -68,5 +74,15 @@ impl JsChainVerifier {
             .verify_hex(block_hex, parent_block_hex, witness_hex)
             .map_err(|e| JsError::new(&e))?;
         to_js(&summary)
+    }
+
+    /// Checks a block's chain id, sequencer signature and transaction root without
+    /// its parent, but not its state root. For a caller that starts mid-chain: the
+    /// block it starts from is an anchor whose state root it assumes, not verifies.
+    #[wasm_bindgen(js_name = verifySeal)]
+    pub fn verify_seal(&self, block_hex: &str) -> Result<JsValue, JsError> {
+        let block = crate::decode_block_hex(block_hex).map_err(|e| JsError::new(&e))?;
+        self.0.verify_seal(&block).map_err(|e| JsError::new(&e))?;
+        to_js(&BlockSummary::of(&block))
     }
 }

@@ -1,9 +1,18 @@
 //! # starling-wasm
 //!
-//! The browser's side of Starling. A page never trusts the node that serves it: it
-//! fetches blocks as the node's canonical binary encoding (hex in JSON-RPC) and
-//! checks each one itself with the same `starling-core` code the daemon runs,
-//! compiled to WebAssembly. This crate is that boundary:
+//! The browser's side of Starling. A page fetches blocks as the node's canonical
+//! binary encoding (hex in JSON-RPC) and checks each one itself with the same
+//! `starling-core` code the daemon runs, compiled to WebAssembly.
+//!
+//! What a page trusts, exactly (stage one, one sequencer): the chain identity —
+//! chain id, genesis hash and sequencer key — taken from the status of the node
+//! that serves it, because nothing else names the chain yet. Everything after that
+//! is checked here: genesis by its hash, and every later block against a parent
+//! that was itself accepted (see [`ChainVerifier::verify`]). A page that joins
+//! mid-chain also assumes the state root of its first block, the anchor (see
+//! [`ChainVerifier::verify_seal`]).
+//!
+//! This crate is that boundary:
 //!
 //! - a typed Rust API ([`ChainVerifier`], [`decode_block_hex`], [`BlockSummary`]) that
 //!   the Leptos page (`starling-web-ui`) links directly;
@@ -140,13 +149,19 @@ impl ChainVerifier {
     /// and parent linkage, the sequencer's Ed25519 signature, the transaction root,
     /// every transaction's Stark signature, and re-execution on the witnessed parent
     /// state ending at the header's state root. The error says which check failed.
+    ///
+    /// `parent` must already be accepted by the caller (verified itself, the genesis
+    /// checked with [`check_genesis`], or an anchor the caller chose to assume):
+    /// this checks the step from `parent` to `block`, never `parent` itself. A block
+    /// that passes on top of an unchecked parent proves nothing about the chain.
     pub fn verify(&self, block: &Block, parent: &Header, witness: &Witness) -> Result<(), String> {
         verify_block(block, parent, witness, &self.chain_id, &self.sequencer)
             .map_err(|e| e.to_string())
     }
 
     /// [`Self::verify`] from hex encodings, as JSON-RPC's `starling_getBlock`
-    /// returns them; on success, the block as the page shows it.
+    /// returns them; on success, the block as the page shows it. As there, the
+    /// parent block must already be accepted.
     pub fn verify_hex(
         &self,
         block_hex: &str,
@@ -158,6 +173,18 @@ impl ChainVerifier {
         let witness = decode_witness_hex(witness_hex)?;
         self.verify(&block, &parent.header, &witness)?;
         Ok(BlockSummary::of(&block))
+    }
+
+    /// What can be checked of a block whose parent is not held: chain id, proposer,
+    /// the sequencer's signature and the transaction root — not its transactions'
+    /// signatures and not its state root, which need the parent's state.
+    ///
+    /// A page that joins mid-chain uses this for its first block, the anchor, and
+    /// then *assumes* the anchor's state root: checking it would take the whole
+    /// history before it. Blocks verified on top of the anchor are as sound as that
+    /// assumption, so the page labels the anchor "assumed", never "verified".
+    pub fn verify_seal(&self, block: &Block) -> Result<(), String> {
+        block.verify_seal(&self.chain_id, &self.sequencer).map_err(|e| e.to_string())
     }
 }
 
@@ -178,7 +205,8 @@ pub fn check_genesis(block: &Block, genesis_hash_hex: &str) -> Result<(), String
     }
 }
 
-/// One-call form of [`ChainVerifier::verify_hex`].
+/// One-call form of [`ChainVerifier::verify_hex`]; the parent block must already
+/// be accepted.
 pub fn verify_block_hex(
     block_hex: &str,
     parent_block_hex: &str,

@@ -134,3 +134,28 @@ fn amounts_serialise_as_strings_for_javascript() {
     assert_eq!(json["transactions"][0]["fee"], "3");
     assert_eq!(json["height"], 1);
 }
+
+#[test]
+fn verify_seal_checks_the_signature_but_not_the_state_root() {
+    // What the page can check of its anchor: the seal, not the state transition.
+    let lying = TestChain::with_lie_at(2, 7, Some(1));
+    let v = verifier(&lying);
+    assert_eq!(v.verify_seal(lying.block(2)), Ok(()));
+    assert_eq!(v.verify_seal(lying.block(1)), Ok(()), "a signed false root passes the seal");
+    let mut forged = lying.block(2).clone();
+    forged.signature.0[0] ^= 1;
+    let err = v.verify_seal(&forged).unwrap_err();
+    assert!(err.contains("signature"), "{err}");
+}
+
+#[test]
+fn a_block_on_a_lying_parent_passes_on_its_own_so_the_parent_must_be_checked_first() {
+    // Why `verify` requires an accepted parent: block 2 is consistent with block
+    // 1's false root, so only the rejection of block 1 keeps block 2 out.
+    let lying = TestChain::with_lie_at(2, 7, Some(1));
+    let v = verifier(&lying);
+    let err =
+        v.verify(lying.block(1), &lying.genesis.header, lying.witness(1).unwrap()).unwrap_err();
+    assert!(err.contains("state root"), "{err}");
+    assert_eq!(v.verify(lying.block(2), &lying.block(1).header, lying.witness(2).unwrap()), Ok(()));
+}

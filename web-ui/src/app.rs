@@ -2,16 +2,22 @@
 //! transactions of the selected block.
 //!
 //! Element ids and `data-` attributes are part of the page's interface: the browser
-//! end-to-end tests (tests/browser/) read `#height`, `#connection[data-state]`,
+//! end-to-end tests (tests/browser/) read `#height` (the latest verified height),
+//! `#node-height`, `#connection[data-state]`, `#chain-switched`,
 //! `tr[data-block-height][data-verdict]`, `[data-reason]` and `#block-detail`.
+//!
+//! What the page trusts is stated on the page itself (the facts panel's note) and
+//! in [`crate::tracker`]'s docs; keep the two in step.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 
 use crate::client::{RpcClient, clock_time, sleep};
+use crate::identity::ChainIdentity;
 use crate::rpc::{BLOCK_NOT_FOUND, BlockResponse, CallError, Status};
-use crate::tracker::{BlockRow, Tracker, Verdict};
+use crate::tracker::{StatusError, Tracker};
+use crate::verdict::{BlockRow, Verdict, VerifiedHead};
 
 /// How long to wait between polls of `starling_status`; the devnet makes a block
 /// about every second.
@@ -25,14 +31,31 @@ enum Connection {
     Live,
     /// The last poll failed; the page keeps showing what it had.
     Error(String),
+    /// The node switched chains: the page stopped polling and verifying for good.
+    Stopped(String),
 }
 
 /// Everything the view shows, replaced as polls complete.
 #[derive(Clone, Debug, Default)]
 struct PageState {
+    /// The node's latest status: its claims, shown as such.
     status: Option<Status>,
+    /// The chain pinned by the first status.
+    identity: Option<ChainIdentity>,
+    verified_head: Option<VerifiedHead>,
+    anchor: Option<u64>,
     rows: Vec<BlockRow>,
     connection: Connection,
+}
+
+impl PageState {
+    /// Copies what the tracker knows into the view's state.
+    fn show(&mut self, tracker: &Tracker) {
+        self.identity = tracker.identity().cloned();
+        self.verified_head = tracker.verified_head().cloned();
+        self.anchor = tracker.anchor();
+        self.rows = tracker.rows();
+    }
 }
 
 #[component]
@@ -48,6 +71,7 @@ pub fn App() -> impl IntoView {
             <ConnectionBadge state=state />
         </header>
         <main>
+            <ChainSwitched state=state />
             <ConnectionError state=state />
             <ChainFacts state=state />
             <section class="panel">
@@ -55,7 +79,9 @@ pub fn App() -> impl IntoView {
                 <p class="hint">
                     "Each block is checked here, in WebAssembly: the sequencer's signature, the link to its parent, "
                     "every transaction signature, and a re-execution on the witnessed parent state that must end at the "
-                    "header's state root. Click a block for its transactions."
+                    "header's state root. A block is verified only on top of an accepted parent, so every block after a "
+                    "rejected one is rejected too (the page does not re-fetch it: reload to check again). "
+                    "Click a block for its transactions."
                 </p>
                 <BlockTable state=state selected=selected />
             </section>
@@ -71,11 +97,13 @@ fn ConnectionBadge(state: RwSignal<PageState>) -> impl IntoView {
         Connection::Connecting => "connecting",
         Connection::Live => "live",
         Connection::Error(_) => "error",
+        Connection::Stopped(_) => "stopped",
     };
     let label = move || match connection() {
         Connection::Connecting => "connecting…".to_owned(),
         Connection::Live => "● live".to_owned(),
         Connection::Error(_) => "● disconnected".to_owned(),
+        Connection::Stopped(_) => "■ stopped".to_owned(),
     };
     view! { <span id="connection" class="connection" data-state=data_state>{label}</span> }
 }
@@ -102,23 +130,94 @@ fn ConnectionError(state: RwSignal<PageState>) -> impl IntoView {
 }
 
 #[component]
-fn ChainFacts(state: RwSignal<PageState>) -> impl IntoView {
-    let field = move |f: fn(&Status) -> String| {
-        move || state.with(|s| s.status.as_ref().map(f).unwrap_or_else(|| "—".to_owned()))
+fn ChainSwitched(state: RwSignal<PageState>) -> impl IntoView {
+    let stopped = move || {
+        state.with(|s| match &s.connection {
+            Connection::Stopped(e) => Some(e.clone()),
+            _ => None,
+        })
     };
+    move || {
+        stopped().map(|e| {
+            view! {
+                <div id="chain-switched" class="banner error" role="alert">
+                    <strong>"Stopped: "</strong>
+                    {e}
+                    ". The blocks below are those of the chain this page started on."
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn ChainFacts(state: RwSignal<PageState>) -> impl IntoView {
     view! {
         <section class="panel facts">
             <dl>
-                <div><dt>"Chain"</dt><dd id="chain-id">{field(|s| s.chain_id.clone())}</dd></div>
-                <div><dt>"Mode"</dt><dd id="mode">{field(|s| s.mode.clone())}</dd></div>
-                <div class="big"><dt>"Height"</dt><dd id="height">{field(|s| s.height.to_string())}</dd></div>
-                <div><dt>"Peers"</dt><dd id="peers">{field(|s| s.peers.to_string())}</dd></div>
-                <div class="wide"><dt>"Sequencer key"</dt><dd id="sequencer" class="hex">{field(|s| s.sequencer.clone())}</dd></div>
-                <div class="wide"><dt>"Head hash"</dt><dd id="head-hash" class="hex">{field(|s| s.head_hash.clone())}</dd></div>
-                <div class="wide"><dt>"State root"</dt><dd id="state-root" class="hex">{field(|s| s.state_root.clone())}</dd></div>
-                <div class="wide"><dt>"Genesis hash"</dt><dd id="genesis-hash" class="hex">{field(|s| s.genesis_hash.clone())}</dd></div>
+                <div><dt>"Chain"</dt><dd id="chain-id">{fact(state, pinned, |i| i.chain_id.clone())}</dd></div>
+                <div class="big"><dt>"Verified height"</dt><dd id="height">{fact(state, verified, |v| v.height.to_string())}</dd></div>
+                <div><dt>"Node's head (unverified)"</dt><dd id="node-height">{fact(state, node, |s| s.height.to_string())}</dd></div>
+                <div><dt>"Mode · peers (node says)"</dt><dd><span id="mode">{fact(state, node, |s| s.mode.clone())}</span>" · "<span id="peers">{fact(state, node, |s| s.peers.to_string())}</span></dd></div>
+                <div class="wide"><dt>"Verified head hash"</dt><dd id="head-hash" class="hex">{fact(state, verified, |v| v.hash.clone())}</dd></div>
+                <div class="wide"><dt>"Verified state root"</dt><dd id="state-root" class="hex">{fact(state, verified, |v| v.state_root.clone())}</dd></div>
+                <div class="wide"><dt>"Sequencer key (trusted)"</dt><dd id="sequencer" class="hex">{fact(state, pinned, |i| i.sequencer.clone())}</dd></div>
+                <div class="wide"><dt>"Genesis hash (trusted)"</dt><dd id="genesis-hash" class="hex">{fact(state, pinned, |i| i.genesis_hash.clone())}</dd></div>
             </dl>
+            <TrustNote state=state />
         </section>
+    }
+}
+
+/// A fact's text, or a dash while its source is unknown. `pick` chooses the
+/// source, so each fact says whether it is pinned, verified or the node's claim.
+fn fact<T>(
+    state: RwSignal<PageState>,
+    pick: fn(&PageState) -> Option<&T>,
+    show: fn(&T) -> String,
+) -> impl Fn() -> String + Copy + Send + Sync + 'static
+where
+    T: 'static,
+{
+    move || state.with(|s| pick(s).map(show).unwrap_or_else(|| "—".to_owned()))
+}
+
+/// The chain pinned by the first status: trusted.
+fn pinned(s: &PageState) -> Option<&ChainIdentity> {
+    s.identity.as_ref()
+}
+
+/// The newest block checked in this browser.
+fn verified(s: &PageState) -> Option<&VerifiedHead> {
+    s.verified_head.as_ref()
+}
+
+/// What the node says about itself: shown as its claim.
+fn node(s: &PageState) -> Option<&Status> {
+    s.status.as_ref()
+}
+
+/// Says in words what the rows' verdicts rest on: the one thing taken from the
+/// node on trust, and the anchor's state root when the page joined mid-chain.
+#[component]
+fn TrustNote(state: RwSignal<PageState>) -> impl IntoView {
+    let anchor = move || {
+        state.with(|s| match s.anchor {
+            Some(h) => format!(
+                " This page joined mid-chain: block {h} is its anchor, whose signature is checked but \
+                 whose state root is assumed (checking it would take the whole history); blocks after it \
+                 are verified from that state."
+            ),
+            None => " Verification starts at genesis, so nothing else is assumed.".to_owned(),
+        })
+    };
+    view! {
+        <p id="trust" class="hint trust">
+            "Trusted: the chain id, genesis hash and sequencer key from this node's first status, pinned "
+            "for as long as the page is open. Verified here: the height, hash and state root above, and "
+            "every block marked verified. The node's head, mode and peers are its own claims."
+            {anchor}
+        </p>
     }
 }
 
@@ -178,7 +277,7 @@ fn BlockTable(state: RwSignal<PageState>, selected: RwSignal<Option<BlockRow>>) 
 fn VerdictBadge(verdict: Verdict) -> impl IntoView {
     match verdict {
         Verdict::Verified => view! {
-            <span class="badge ok" title="signature, transactions and state root checked in this browser">
+            <span class="badge ok" title="signature, transactions and state root checked in this browser, on top of a parent accepted here">
                 "verified ✓"
             </span>
         }
@@ -186,6 +285,15 @@ fn VerdictBadge(verdict: Verdict) -> impl IntoView {
         Verdict::Genesis => view! {
             <span class="badge genesis" title="genesis: trusted because it hashes to the chain's genesis hash">
                 "genesis ✓"
+            </span>
+        }
+        .into_any(),
+        Verdict::Anchor => view! {
+            <span
+                class="badge anchor"
+                title="where this page started: signature checked, state root assumed, not verified"
+            >
+                "anchor (assumed)"
             </span>
         }
         .into_any(),
@@ -269,8 +377,8 @@ fn short(hex: &str) -> String {
     format!("{}…{}", &hex[..10], &hex[hex.len() - 4..])
 }
 
-/// Polls the node for as long as the page is open. Each round fetches the status,
-/// then every block the tracker has not seen (and a parent where it needs one),
+/// Polls the node until the page closes or the node switches chains. Each round
+/// fetches the status, then the blocks the tracker asks for, oldest first,
 /// verifying each as it arrives so the list fills in progressively.
 async fn follow_chain(state: RwSignal<PageState>) {
     let rpc = RpcClient::same_origin();
@@ -278,10 +386,29 @@ async fn follow_chain(state: RwSignal<PageState>) {
     loop {
         let connection = match poll_once(&rpc, &mut tracker, state).await {
             Ok(()) => Connection::Live,
-            Err(e) => Connection::Error(e.to_string()),
+            Err(PollError::Stopped(e)) => Connection::Stopped(e.to_string()),
+            Err(PollError::Call(e)) => Connection::Error(e.to_string()),
         };
+        let stopped = matches!(connection, Connection::Stopped(_));
         state.update(|s| s.connection = connection);
+        if stopped {
+            return;
+        }
         sleep(POLL_MS).await;
+    }
+}
+
+/// Why a round ended early.
+enum PollError {
+    /// Worth retrying next round.
+    Call(CallError),
+    /// The node switched chains; the page stops.
+    Stopped(StatusError),
+}
+
+impl From<CallError> for PollError {
+    fn from(e: CallError) -> Self {
+        Self::Call(e)
     }
 }
 
@@ -289,12 +416,16 @@ async fn poll_once(
     rpc: &RpcClient,
     tracker: &mut Tracker,
     state: RwSignal<PageState>,
-) -> Result<(), CallError> {
+) -> Result<(), PollError> {
     let status: Status = rpc.call("starling_status", json!([])).await?;
-    let heights = tracker.on_status(&status).map_err(CallError::BadResponse)?;
+    let heights = match tracker.on_status(&status) {
+        Ok(heights) => heights,
+        Err(e @ StatusError::Switched(_)) => return Err(PollError::Stopped(e)),
+        Err(e) => return Err(CallError::BadResponse(e.to_string()).into()),
+    };
     state.update(|s| {
         s.status = Some(status);
-        s.rows = tracker.rows();
+        s.show(tracker);
     });
     for height in heights {
         let block: BlockResponse = match rpc.call("starling_getBlock", json!([height])).await {
@@ -302,12 +433,8 @@ async fn poll_once(
             Err(CallError::Rpc { code: BLOCK_NOT_FOUND, .. }) => break,
             other => other?,
         };
-        let parent: Option<BlockResponse> = match tracker.parent_needed(height) {
-            Some(p) => Some(rpc.call("starling_getBlock", json!([p])).await?),
-            None => None,
-        };
-        tracker.ingest(height, &block, parent.as_ref());
-        state.update(|s| s.rows = tracker.rows());
+        tracker.ingest(height, &block);
+        state.update(|s| s.show(tracker));
     }
     Ok(())
 }
