@@ -54,6 +54,10 @@ fn transfers_through_the_cli_reach_blocks_and_balances() {
         assert!(block["transactions"].as_array().unwrap().iter().any(|h| h == hash));
     }
     assert_eq!(balance(&d, &to), 11);
+    let metrics = ureq::get(&format!("{}metrics", d.url)).call().unwrap().into_string().unwrap();
+    for line in ["starling_transactions_accepted_total 2", "starling_height "] {
+        assert!(metrics.contains(line), "/metrics has {line:?}:\n{metrics}");
+    }
     assert_eq!(balance(&d, &funded), before - 11 - 4, "amounts plus fees are debited");
     assert_eq!(d.result("starknet_getNonce", json!(["latest", funded])), "0x2");
 }
