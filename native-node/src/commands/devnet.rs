@@ -1,0 +1,31 @@
+//! `starling devnet`.
+
+use anyhow::Result;
+
+use crate::chain_state::ChainState;
+use crate::cli::DevnetArgs;
+use crate::commands::node::serve;
+use crate::config;
+use crate::devnet;
+use crate::node::Node;
+
+pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => devnet::temporary_dir()?,
+    };
+    let limits =
+        config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() }.limits()?;
+    let (genesis, key) = devnet::load_or_create(&data_dir, args.accounts)?;
+    let accounts = genesis.allocations.len() as u32;
+    eprintln!("devnet data directory: {}", data_dir.display());
+    eprintln!("demo accounts (devnet only, never use these keys elsewhere):");
+    for i in 0..accounts.min(4) {
+        let k = devnet::demo_key(i);
+        eprintln!("  {}  private key 0x{}", k.public_key().address(), hex::encode(k.to_bytes()));
+    }
+    let chain = ChainState::open(&data_dir, genesis, Default::default())?;
+    let node = Node::new(chain, true);
+    tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
+    serve(node, args.http, 8080, Some((key, limits))).await
+}

@@ -1,0 +1,83 @@
+//! `starling node`, and serving a node over HTTP (shared with `starling devnet`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use starling_core::chain::Genesis;
+use starling_core::crypto::SequencerKey;
+
+use crate::chain_state::ChainState;
+use crate::cli::{HttpArgs, NodeArgs};
+use crate::config::{self, NodeConfig};
+use crate::keys;
+use crate::node::{self, BlockLimits, Node};
+
+/// Serves the node over HTTP and, with a key, produces blocks; prints the page URL.
+pub async fn serve(
+    node: Arc<Node>,
+    http: HttpArgs,
+    default_port: u16,
+    producer: Option<(SequencerKey, BlockLimits)>,
+) -> Result<()> {
+    let addr = SocketAddr::new(http.http_host, http.http_port.unwrap_or(default_port));
+    let (listener, local) = node::bind(addr).await?;
+    let web_dir = http.web_dir.or_else(config::default_web_dir);
+    let app = node::router(node.clone(), web_dir);
+    println!("http://{local}/");
+    let server = tokio::spawn(node::serve(listener, app));
+    let producing = async {
+        match producer {
+            Some((key, limits)) => node.clone().run_producer(key, limits).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = server => r.context("HTTP server task failed")?,
+        r = producing => r,
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+pub async fn run_node(args: NodeArgs) -> Result<()> {
+    let config = match &args.config {
+        Some(path) => NodeConfig::load(path)?,
+        None => NodeConfig::default(),
+    };
+    let limits = config.block.limits()?;
+    let data_dir = args.data_dir.or(config.data_dir.clone()).context("--data-dir is required")?;
+    let genesis_path = args.genesis.or(config.genesis.clone()).context("--genesis is required")?;
+    let genesis = load_genesis(&genesis_path)?;
+    let password_file = args.password_file.or(config.password_file.clone());
+    let key = match args.sequencer_key.or(config.sequencer_key.clone()) {
+        Some(path) => Some(keys::unlock_sequencer(&path, password_file.as_deref())?),
+        None => None,
+    };
+    if let Some(k) = key.as_ref().filter(|k| k.public_key() != genesis.sequencer) {
+        bail!(
+            "the sequencer key {} is not the genesis sequencer {}",
+            k.public_key(),
+            genesis.sequencer
+        );
+    }
+    let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
+    tracing::info!(height = chain.head.height, root = %chain.head.state_root, "opened the chain");
+    let node = Node::new(chain, key.is_some());
+    let mut http = args.http;
+    http.web_dir = http.web_dir.or(config.web_dir.clone());
+    let port = http.http_port.or(config.http_addr.map(|a| a.port())).unwrap_or(8080);
+    if let Some(addr) = config.http_addr.filter(|_| http.http_port.is_none()) {
+        http.http_host = addr.ip();
+    }
+    serve(node, http, port, key.map(|k| (k, limits))).await
+}
+
+pub fn load_genesis(path: &Path) -> Result<Genesis> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read genesis {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("invalid genesis {}", path.display()))
+}
