@@ -2,12 +2,13 @@
 //! mempool, kept consistent with each other.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use starling_core::chain::{BlockTemplate, BuiltBlock, Genesis, build_block, touched_accounts};
 use starling_core::crypto::SequencerKey;
 use starling_core::exec::VerifiedTransaction;
-use starling_core::mempool::{InsertKind, Inserted, Mempool, MempoolConfig, MempoolError};
+use starling_core::mempool::{Inserted, Mempool, MempoolConfig, MempoolError};
 use starling_core::state::{Account, StateTree};
 use starling_core::types::{Address, Block, ChainId, Hash, Header, Transaction};
 
@@ -15,7 +16,8 @@ use crate::storage::{BlockCommit, Store};
 
 /// The chain as this node holds it.
 pub struct ChainState {
-    pub store: Store,
+    /// Shared with read-only RPC, which reads it without the chain lock.
+    pub store: Arc<Store>,
     pub genesis: Genesis,
     pub genesis_hash: Hash,
     pub head: Header,
@@ -36,7 +38,7 @@ impl ChainState {
     pub fn open(data_dir: &Path, genesis: Genesis, mempool: MempoolConfig) -> Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-        let store = Store::open(&data_dir.join("chain.redb"))?;
+        let store = Arc::new(Store::open(&data_dir.join("chain.redb"))?);
         let (genesis_block, genesis_state) =
             genesis.block().context("the genesis allocations are invalid")?;
         let genesis_hash = genesis_block.hash();
@@ -96,28 +98,28 @@ impl ChainState {
         self.store.remove_pending(&dropped)
     }
 
+    /// Admits into the mempool only (the transaction is already stored).
     fn admit(&mut self, tx: VerifiedTransaction) -> Result<Inserted, MempoolError> {
         let account = self.state.get(&tx.transaction().sender());
-        let chain_id = self.genesis.chain_id.clone();
-        self.mempool.insert_verified(tx, &account, &chain_id)
+        self.mempool.insert_verified(tx, &account, &self.genesis.chain_id)
     }
 
     /// Admits a client's transaction (its signature checked by the caller, outside
-    /// the chain lock) and records it durably, in one store transaction with the
-    /// removal of whatever it replaced or evicted, before the caller acknowledges it.
-    /// If the store fails, the transaction is taken out of the mempool again.
+    /// the chain lock) in two phases: check every rule changing nothing, durably
+    /// record it together with the removal of what it displaces (one store
+    /// transaction), and only then change the mempool. If the store fails, nothing
+    /// has changed and the client is told so.
     pub fn submit(&mut self, tx: VerifiedTransaction) -> Result<Inserted, SubmitError> {
-        let stored = tx.transaction().clone();
-        let inserted = self.admit(tx).map_err(SubmitError::Rejected)?;
-        let mut gone = inserted.evicted.clone();
-        if let InsertKind::Replaced(replaced) = inserted.kind {
-            gone.push(replaced);
-        }
-        if let Err(e) = self.store.add_pending(&stored, &gone) {
-            self.mempool.remove(&inserted.hash);
-            return Err(SubmitError::Storage(e));
-        }
-        Ok(inserted)
+        let account = self.state.get(&tx.transaction().sender());
+        let admission = self
+            .mempool
+            .check_verified(tx, &account, &self.genesis.chain_id)
+            .map_err(SubmitError::Rejected)?;
+        let displaced = self.mempool.displaced(&admission);
+        self.store
+            .add_pending(admission.transaction(), &displaced)
+            .map_err(SubmitError::Storage)?;
+        Ok(self.mempool.apply(admission))
     }
 
     /// Builds, signs and durably commits the next block. Only after this returns is

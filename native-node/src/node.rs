@@ -21,6 +21,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::chain_state::ChainState;
 use crate::metrics::Metrics;
 use crate::rpc::{self, protocol};
+use crate::storage::Store;
 
 /// Limits on what one block may hold.
 #[derive(Clone, Copy, Debug)]
@@ -35,6 +36,9 @@ pub struct Node {
     pub chain: Mutex<ChainState>,
     /// The chain's id, readable without the lock.
     pub chain_id: ChainId,
+    /// The chain's store, for reads that need no lock (redb readers see the last
+    /// committed state).
+    pub store: Arc<Store>,
     pub metrics: Metrics,
     /// Whether this node signs blocks (it holds the sequencer key).
     pub producing: bool,
@@ -52,8 +56,16 @@ impl Node {
         let metrics = Metrics::new();
         metrics.height.set(chain.head.height as i64);
         let chain_id = chain.chain_id().clone();
+        let store = chain.store.clone();
         let rpc_permits = tokio::sync::Semaphore::new(protocol::MAX_CONCURRENT_REQUESTS);
-        Arc::new(Self { chain: Mutex::new(chain), chain_id, metrics, producing, rpc_permits })
+        Arc::new(Self {
+            chain: Mutex::new(chain),
+            chain_id,
+            store,
+            metrics,
+            producing,
+            rpc_permits,
+        })
     }
 
     /// Builds, commits and announces one block.

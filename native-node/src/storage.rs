@@ -144,13 +144,18 @@ impl Store {
         decode_stored("block", height, bytes.value()).map(Some)
     }
 
-    pub fn witness(&self, height: u64) -> Result<Option<Witness>> {
+    /// A block's stored encoding (a versioned [`Block`] message), as it is.
+    pub fn block_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        Ok(table.get(height)?.map(|v| v.value().to_vec()))
+    }
+
+    /// A block's stored witness encoding, as it is (`None` for genesis).
+    pub fn witness_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(WITNESSES)?;
-        let Some(bytes) = table.get(height)? else {
-            return Ok(None);
-        };
-        decode_stored("witness", height, bytes.value()).map(Some)
+        Ok(table.get(height)?.map(|v| v.value().to_vec()))
     }
 
     pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>> {

@@ -31,14 +31,28 @@ pub enum InsertKind {
     Replaced(Hash),
 }
 
-/// A transaction that passed every rule, and the changes admitting it makes.
-struct Admission {
+/// A transaction that passed every rule, and the changes admitting it would make;
+/// nothing has changed yet. Hosts that persist the pool use it to write first and
+/// change the pool after: [`Mempool::check_verified`], then [`Mempool::displaced`]
+/// and the durable write, then [`Mempool::apply`] — with no other change to the
+/// pool in between (the host holds its lock across the three).
+pub struct Admission {
     sender: Address,
     /// The sender's next nonce, which becomes its queue's base.
     next_nonce: u64,
     pending: PendingTx,
     /// Other senders' tail transactions to evict, as `(sender, nonce)`.
     victims: Vec<(Address, u64)>,
+}
+
+impl Admission {
+    pub fn hash(&self) -> Hash {
+        self.pending.hash
+    }
+
+    pub fn transaction(&self) -> &Transaction {
+        &self.pending.tx
+    }
 }
 
 impl Mempool {
@@ -68,9 +82,36 @@ impl Mempool {
         sender_account: &Account,
         chain_id: &ChainId,
     ) -> Result<Inserted, MempoolError> {
-        let hash = tx.hash();
-        let admission = self.screen(tx.into_transaction(), Some(hash), sender_account, chain_id)?;
+        let admission = self.check_verified(tx, sender_account, chain_id)?;
         Ok(self.commit(admission))
+    }
+
+    /// Checks a transaction whose signature the host has verified against every
+    /// rule of [`Mempool::insert`], changing nothing.
+    pub fn check_verified(
+        &self,
+        tx: VerifiedTransaction,
+        sender_account: &Account,
+        chain_id: &ChainId,
+    ) -> Result<Admission, MempoolError> {
+        let hash = tx.hash();
+        self.screen(tx.into_transaction(), Some(hash), sender_account, chain_id)
+    }
+
+    /// The pending transactions that applying `admission` would drop: the sender's
+    /// used nonces, the one it replaces, and the evicted ones. Exactly what
+    /// [`Mempool::apply`] then reports, if the pool did not change in between.
+    pub fn displaced(&self, admission: &Admission) -> Vec<Hash> {
+        let queue = self.senders.get(&admission.sender);
+        let stale = queue.into_iter().flat_map(|q| q.stale(admission.next_nonce));
+        let replaced = queue.and_then(|q| q.txs.get(&admission.pending.nonce()));
+        let victims = admission.victims.iter().filter_map(|(s, n)| self.senders.get(s)?.txs.get(n));
+        stale.chain(replaced).chain(victims).map(|p| p.hash).collect()
+    }
+
+    /// Admits a checked transaction: the second half of [`Mempool::check_verified`].
+    pub fn apply(&mut self, admission: Admission) -> Inserted {
+        self.commit(admission)
     }
 
     /// Every rule but the signature; changes nothing.
@@ -150,6 +191,32 @@ mod tests {
     use crate::crypto::SignatureError;
     use crate::exec::testing::{account, chain, key, transfer};
     use crate::mempool::testing::{add, pool_with, rich, tx};
+
+    /// Proves the two-phase admission predicts exactly what it then does: the
+    /// hashes `displaced` names (a replaced transaction, an evicted one) are the ones
+    /// `apply` drops, and checking alone changes nothing.
+    #[test]
+    fn displaced_predicts_what_apply_drops() {
+        let mut pool = pool_with(|c| c.max_txs = 2);
+        let (cheap, replaced) = (tx(1, 0, 1), tx(2, 0, 5));
+        add(&mut pool, &cheap).unwrap();
+        add(&mut pool, &replaced).unwrap();
+        let verify = |t: Transaction| VerifiedTransaction::verify(t).unwrap();
+
+        let replacement = pool.check_verified(verify(tx(2, 0, 9)), &rich(0), &chain()).unwrap();
+        assert_eq!(pool.displaced(&replacement), [replaced.hash()]);
+        assert_eq!(pool.len(), 2, "checking changes nothing");
+        let inserted = pool.apply(replacement);
+        assert_eq!(inserted.kind, InsertKind::Replaced(replaced.hash()));
+
+        let newcomer = pool.check_verified(verify(tx(3, 0, 7)), &rich(0), &chain()).unwrap();
+        assert_eq!(
+            pool.displaced(&newcomer),
+            [cheap.hash()],
+            "the pool is full: evicts the cheapest"
+        );
+        assert_eq!(pool.apply(newcomer).evicted, [cheap.hash()]);
+    }
 
     /// Proves a refused transaction leaves the pool as it was.
     fn refuses(pool: &mut Mempool, tx: &Transaction, account: &Account, error: MempoolError) {

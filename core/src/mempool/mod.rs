@@ -30,5 +30,5 @@ mod testing;
 
 pub use config::MempoolConfig;
 pub use error::MempoolError;
-pub use insert::{InsertKind, Inserted};
+pub use insert::{Admission, InsertKind, Inserted};
 pub use pool::Mempool;

@@ -2,14 +2,15 @@
 //! for the rest. Every parameter is validated before anything is read or changed.
 
 use serde_json::{Value, json};
-use starling_core::encoding::Message;
+use starling_core::encoding::{Decode, Message, Reader};
 use starling_core::exec::{VerifiedTransaction, check_chain};
 use starling_core::mempool::MempoolError;
-use starling_core::types::{Address, Block, Call, Hash, Transaction};
+use starling_core::types::{Address, Block, Call, Hash, Header, Transaction};
 
 use super::protocol::{RpcError, param, required, required_as};
 use crate::chain_state::{ChainState, SubmitError};
 use crate::node::Node;
+use crate::storage::Store;
 
 /// Every method this node serves (metrics label calls by these names only).
 pub const METHODS: [&str; 12] = [
@@ -27,29 +28,30 @@ pub const METHODS: [&str; 12] = [
     "starling_addTransaction",
 ];
 
-/// Runs one method. `Node` is locked only as long as the method needs it.
+/// Runs one method. Reads of stored blocks and transactions go to the store
+/// directly; the chain lock is taken only for the head, the state and the mempool,
+/// and only as long as needed, so readers never hold up block production.
 pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcError> {
     let chain = || node.chain.lock().expect("chain lock poisoned");
     match method {
-        "starknet_chainId" => Ok(json!(chain().chain_id().to_felt_hex())),
+        "starknet_chainId" => Ok(json!(node.chain_id.to_felt_hex())),
         "starknet_blockNumber" => Ok(json!(chain().head.height)),
         "starknet_blockHashAndNumber" => {
             let c = chain();
             Ok(json!({ "block_hash": c.head.hash(), "block_number": c.head.height }))
         }
-        "starknet_getBlockWithTxHashes" => block_json(&chain(), params, false),
-        "starknet_getBlockWithTxs" => block_json(&chain(), params, true),
+        "starknet_getBlockWithTxHashes" => block_json(node, params, false),
+        "starknet_getBlockWithTxs" => block_json(node, params, true),
         "starknet_getNonce" => nonce(&chain(), params),
         "starknet_getTransactionByHash" => {
-            let c = chain();
-            let (tx, _) = find_tx(&c, &hash_param(params, 0, "transaction_hash")?)?;
+            let (tx, _) = find_tx(node, &hash_param(params, 0, "transaction_hash")?)?;
             Ok(tx_json(&tx))
         }
         "starknet_getTransactionStatus" => {
-            tx_status(&chain(), &hash_param(params, 0, "transaction_hash")?)
+            tx_status(node, &hash_param(params, 0, "transaction_hash")?)
         }
         "starling_status" => Ok(status(node, &chain())),
-        "starling_getBlock" => raw_block(&chain(), params),
+        "starling_getBlock" => raw_block(&node.store, params),
         "starling_getAccount" => {
             let address = address_param(params, 0, "address")?;
             let account = chain().state.get(&address);
@@ -84,26 +86,25 @@ fn address_param(params: &Value, index: usize, name: &str) -> Result<Address, Rp
 }
 
 /// Resolves a Starknet block id: `"latest"`, `{"block_number": n}` or `{"block_hash": h}`.
-fn block_height(chain: &ChainState, id: Option<&Value>) -> Result<u64, RpcError> {
+fn block_height(store: &Store, head: u64, id: Option<&Value>) -> Result<u64, RpcError> {
     let bad = || {
         RpcError::invalid_params(
             "block_id must be \"latest\", {\"block_number\": n} or {\"block_hash\": h}",
         )
     };
     match id {
-        None => Ok(chain.head.height),
-        Some(Value::String(s)) if s == "latest" || s == "pending" => Ok(chain.head.height),
+        None => Ok(head),
+        Some(Value::String(s)) if s == "latest" || s == "pending" => Ok(head),
         Some(Value::Object(o)) => {
             if let Some(n) = o.get("block_number") {
                 let n = n.as_u64().ok_or_else(bad)?;
-                if n > chain.head.height {
+                if n > head {
                     return Err(RpcError::block_not_found());
                 }
                 Ok(n)
             } else if let Some(h) = o.get("block_hash") {
                 let h: Hash = serde_json::from_value(h.clone()).map_err(|_| bad())?;
-                chain
-                    .store
+                store
                     .height_of(&h)
                     .map_err(RpcError::internal)?
                     .ok_or_else(RpcError::block_not_found)
@@ -133,7 +134,7 @@ fn nonce(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
 
 /// State reads are served at the head only: the node keeps the latest state.
 fn require_latest(chain: &ChainState, id: Option<&Value>) -> Result<(), RpcError> {
-    match block_height(chain, id)? {
+    match block_height(&chain.store, chain.head.height, id)? {
         h if h == chain.head.height => Ok(()),
         _ => {
             Err(RpcError::invalid_params("only the latest state is kept; use block_id \"latest\""))
@@ -141,13 +142,20 @@ fn require_latest(chain: &ChainState, id: Option<&Value>) -> Result<(), RpcError
     }
 }
 
-fn load_block(chain: &ChainState, height: u64) -> Result<Block, RpcError> {
-    chain.store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
+fn load_block(store: &Store, height: u64) -> Result<Block, RpcError> {
+    store.block(height).map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
 }
 
-fn block_json(chain: &ChainState, params: &Value, full: bool) -> Result<Value, RpcError> {
-    let height = block_height(chain, param(params, 0, "block_id"))?;
-    let block = load_block(chain, height)?;
+/// The newest committed height, from the store (which is written before the head
+/// moves), without taking the chain lock.
+fn stored_head(store: &Store) -> Result<u64, RpcError> {
+    store.head_height().map_err(RpcError::internal)?.ok_or_else(RpcError::block_not_found)
+}
+
+fn block_json(node: &Node, params: &Value, full: bool) -> Result<Value, RpcError> {
+    let head = stored_head(&node.store)?;
+    let height = block_height(&node.store, head, param(params, 0, "block_id"))?;
+    let block = load_block(&node.store, height)?;
     let h = &block.header;
     let transactions: Vec<Value> = if full {
         block.transactions.iter().map(tx_json).collect()
@@ -185,19 +193,20 @@ fn tx_json(tx: &Transaction) -> Value {
     })
 }
 
-fn find_tx(chain: &ChainState, hash: &Hash) -> Result<(Transaction, Option<u64>), RpcError> {
-    if let Some(loc) = chain.store.tx_location(hash).map_err(RpcError::internal)? {
-        let block = load_block(chain, loc.height)?;
+fn find_tx(node: &Node, hash: &Hash) -> Result<(Transaction, Option<u64>), RpcError> {
+    if let Some(loc) = node.store.tx_location(hash).map_err(RpcError::internal)? {
+        let block = load_block(&node.store, loc.height)?;
         let tx = block.transactions.get(loc.index as usize).cloned();
         return tx
             .map(|t| (t, Some(loc.height)))
             .ok_or_else(|| RpcError::internal("transaction index points past its block"));
     }
+    let chain = node.chain.lock().expect("chain lock poisoned");
     chain.mempool.get(hash).map(|t| (t.clone(), None)).ok_or_else(RpcError::tx_not_found)
 }
 
-fn tx_status(chain: &ChainState, hash: &Hash) -> Result<Value, RpcError> {
-    let (_, height) = find_tx(chain, hash)?;
+fn tx_status(node: &Node, hash: &Hash) -> Result<Value, RpcError> {
+    let (_, height) = find_tx(node, hash)?;
     Ok(match height {
         Some(h) => {
             json!({ "finality_status": "ACCEPTED_ON_L2", "execution_status": "SUCCEEDED", "block_number": h })
@@ -221,21 +230,27 @@ fn status(node: &Node, chain: &ChainState) -> Value {
     })
 }
 
-fn raw_block(chain: &ChainState, params: &Value) -> Result<Value, RpcError> {
+/// The header at the front of a stored block (after the version byte): enough
+/// for the block hash, without decoding the transactions.
+fn stored_header(block: &[u8]) -> Result<Header, RpcError> {
+    let mut reader = Reader::new(block.get(1..).unwrap_or_default());
+    Header::decode_from(&mut reader).map_err(RpcError::internal)
+}
+
+/// `starling_getBlock [height]`: the block and its witness as stored, hex-encoded
+/// without decoding them again.
+fn raw_block(store: &Store, params: &Value) -> Result<Value, RpcError> {
     let height = required(params, 0, "height")?
         .as_u64()
         .ok_or_else(|| RpcError::invalid_params("height must be a non-negative integer"))?;
-    let block = chain
-        .store
-        .block(height)
-        .map_err(RpcError::internal)?
-        .ok_or_else(RpcError::block_not_found)?;
-    let witness = chain.store.witness(height).map_err(RpcError::internal)?;
+    let block = store.block_bytes(height).map_err(RpcError::internal)?;
+    let block = block.ok_or_else(RpcError::block_not_found)?;
+    let witness = store.witness_bytes(height).map_err(RpcError::internal)?;
     Ok(json!({
         "height": height,
-        "hash": block.hash(),
-        "block": format!("0x{}", hex::encode(block.encode_message())),
-        "witness": witness.map(|w| format!("0x{}", hex::encode(w.encode_message()))),
+        "hash": stored_header(&block)?.hash(),
+        "block": format!("0x{}", hex::encode(&block)),
+        "witness": witness.map(|w| format!("0x{}", hex::encode(w))),
     }))
 }
 
