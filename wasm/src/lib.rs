@@ -30,7 +30,7 @@ use starling_core::chain::verify_block;
 use starling_core::crypto::SequencerPublicKey;
 use starling_core::encoding::Message;
 use starling_core::state::Witness;
-use starling_core::types::{Block, Call, ChainId, Hash, Header};
+use starling_core::types::{Block, Call, ChainId, Hash, Header, tx_root};
 
 /// Decodes a `0x`-prefixed (or bare) hex string holding one encoded message.
 /// `what` names the message in the error ("block", "witness").
@@ -198,11 +198,16 @@ pub fn check_genesis(block: &Block, genesis_hash_hex: &str) -> Result<(), String
         return Err(format!("block {} is not a genesis block", block.header.height));
     }
     let found = block.hash();
-    if found == expected {
-        Ok(())
-    } else {
-        Err(format!("genesis block hashes to {found}, the chain's genesis is {expected}"))
+    if found != expected {
+        return Err(format!("genesis block hashes to {found}, the chain's genesis is {expected}"));
     }
+    // The hash covers only the header: the transaction list shown under it must be
+    // the one the header commits to (a genesis has none), or a server could list
+    // invented transactions under a trusted badge.
+    if tx_root(&block.transactions) != block.header.tx_root {
+        return Err("the genesis block's transactions do not match its header".into());
+    }
+    Ok(())
 }
 
 /// One-call form of [`ChainVerifier::verify_hex`]; the parent block must already

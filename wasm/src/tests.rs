@@ -118,6 +118,11 @@ fn genesis_is_trusted_only_by_its_hash() {
     assert_eq!(check_genesis(&chain.genesis, &hash), Ok(()));
     assert!(check_genesis(&chain.genesis, &Hash([1; 32]).to_string()).is_err());
     assert!(check_genesis(chain.block(1), &chain.block(1).hash().to_string()).is_err());
+    // Transactions listed under the trusted genesis header must be the ones it
+    // commits to (none).
+    let mut padded = chain.genesis.clone();
+    padded.transactions.push(chain.block(1).transactions[0].clone());
+    assert!(check_genesis(&padded, &hash).is_err());
 }
 
 #[test]
