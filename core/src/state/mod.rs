@@ -29,7 +29,7 @@
 //!
 //! The three cases are three different functions: a leaf digest is the Poseidon2
 //! *sponge* over the leaf's 24 elements, with [`Domain::Leaf`] and the length in
-//! its capacity; [`EMPTY`] is the sponge over no input in [`Domain::EmptyLeaf`];
+//! its capacity; [`EMPTY`] is the sponge over the one element 1 in [`Domain::EmptyLeaf`];
 //! an inner digest is the 2-to-1 feed-forward [`compress`] of two digests, which
 //! has no capacity and permutes once. A leaf digest equal to some `compress(x, y)`,
 //! or either equal to [`EMPTY`], is a collision between two of these functions on

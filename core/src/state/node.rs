@@ -6,6 +6,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::hash::m31::M31;
 use crate::hash::{Domain, compress, hash_elements};
 use crate::types::{Address, Hash};
 
@@ -24,8 +25,13 @@ const LIMB_BITS: usize = 31;
 const LIMB_MASK: u32 = 0x7fff_ffff;
 
 /// Digest of a subtree holding no account (the whole tree, when the state is
-/// empty): the [`Domain::EmptyLeaf`] sponge digest of no input.
-pub const EMPTY: Hash = hash_elements(Domain::EmptyLeaf, &[]);
+/// empty): the [`Domain::EmptyLeaf`] sponge digest of the single element 1.
+///
+/// Not of *no* input: a one-permutation sponge whose rate half is all zero
+/// permutes exactly the state `compress(ZERO, capacity)` does, and feed-forward
+/// adds zero, so that digest would trivially also be a `compress` output. With a
+/// non-zero rate input the two differ by the feed-forward term.
+pub const EMPTY: Hash = hash_elements(Domain::EmptyLeaf, &[M31::ONE]);
 
 /// The position of an address in the tree: its 248-bit path from the root, read
 /// most significant bit first: the 31 bits of the address's first field element
@@ -426,8 +432,23 @@ mod tests {
     /// output of two empties, and that the node helpers agree with it.
     #[test]
     fn empty_digest_is_fixed() {
-        assert_eq!(EMPTY, hash_elements(Domain::EmptyLeaf, &[]));
+        assert_eq!(EMPTY, hash_elements(Domain::EmptyLeaf, &[M31::ONE]));
         assert_ne!(EMPTY, compress(&EMPTY, &EMPTY));
+        // The trivial identity the non-empty input avoids: an empty-input sponge
+        // digest is `compress(ZERO, its initial capacity)`.
+        let empty_input = hash_elements(Domain::EmptyLeaf, &[]);
+        let capacity = crate::hash::elements_to_hash(&[
+            Domain::EmptyLeaf.tag(),
+            M31::new(2),
+            M31::ZERO,
+            M31::ZERO,
+            M31::ZERO,
+            M31::ZERO,
+            M31::ZERO,
+            M31::ZERO,
+        ]);
+        assert_eq!(empty_input, compress(&Hash::ZERO, &capacity));
+        assert_ne!(EMPTY, compress(&Hash::ZERO, &capacity));
         assert!(matches!(Node::from_digest(EMPTY), Node::Empty));
         assert_eq!(Node::Empty.digest(), EMPTY);
     }

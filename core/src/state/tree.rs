@@ -200,7 +200,7 @@ pub(super) mod tests {
         assert_eq!(StateTree::new().root(), EMPTY);
         assert_eq!(
             StateTree::new().root().to_string(),
-            "0xc8a530404af7207adcc0074c6146c449bb162d380f158645835ebf5b19b6ee00"
+            "0xcbb70c28a5b650708a93680da0c29826d3bd9b2d04d6100163d0ad43ed66040b"
         );
     }
 
@@ -229,7 +229,7 @@ pub(super) mod tests {
         }
         assert_eq!(
             tree.root().to_string(),
-            "0xc51b8c62c185d15b7a8a4d32a070d7068b75441c156af84d3b76b92367286e43"
+            "0x40085e26846cf84f3c1e1b6f1bc9912eb4024c0f8f0f6e4f6455143f3c773f22"
         );
         // One account alone: the root is its leaf.
         let mut one = StateTree::new();
