@@ -5,6 +5,8 @@
 mod common;
 
 use common::{Daemon, Wallet};
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Value, json};
 use starling_core::crypto::StarkSecretKey;
 use starling_core::encoding::Message;
@@ -158,59 +160,93 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     assert_eq!(d.result("starling_status", json!([]))["mempool"], 1);
 }
 
-#[test]
-fn kill_9_loses_no_reported_block_and_restart_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut d = Daemon::devnet(&data, &["--demo-tps", "40", "--block-time-ms", "100"]);
-    let key = StarkSecretKey::from_bytes(&parse_key(&starling_demo_key_hex())).unwrap();
-    let chain_id =
-        ChainId::new(d.result("starling_status", json!([]))["chain_id"].as_str().unwrap()).unwrap();
-    d.wait_for(60, "blocks with transactions", |d| {
-        d.height() >= 5
-            && d.result("starknet_getBlockWithTxHashes", json!(["latest"]))["transactions"]
-                .as_array()
-                .is_some_and(|t| !t.is_empty())
-    });
-    // Acknowledged transfers from our own client, then every block the node
-    // reports; then kill it without warning while transfers are still arriving.
-    let mut acknowledged = Vec::new();
-    for nonce in 0..30 {
-        let body = TxBody {
-            chain_id: chain_id.clone(),
-            sender_key: key.public_key(),
-            nonce,
-            fee: 5,
-            call: Call::Transfer { to: Address([9; 32]), amount: 1 },
+/// Submits transfers from `key` as fast as the node answers, recording each hash
+/// the node acknowledged, until the node stops answering.
+fn submit_until_killed(
+    rpc_url: String,
+    key: StarkSecretKey,
+    chain_id: ChainId,
+    acknowledged: Arc<Mutex<Vec<String>>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let address = key.public_key().address().to_string();
+        let Some(answer) =
+            Daemon::try_call(&rpc_url, "starknet_getNonce", json!(["pending", address]))
+        else {
+            return;
         };
-        let hex = format!("0x{}", hex::encode(body.sign(&key).encode_message()));
-        let answer = d.call("starling_addTransaction", json!([hex]));
-        acknowledged
-            .push(answer["result"]["transaction_hash"].as_str().expect("acknowledged").to_string());
-    }
-    let reported = d.height();
-    let hashes: Vec<Value> = (0..=reported)
+        let mut nonce =
+            u64::from_str_radix(answer["result"].as_str().unwrap().trim_start_matches("0x"), 16)
+                .unwrap();
+        loop {
+            let body = TxBody {
+                chain_id: chain_id.clone(),
+                sender_key: key.public_key(),
+                nonce,
+                fee: 5,
+                call: Call::Transfer { to: Address([9; 32]), amount: 1 },
+            };
+            let hex = format!("0x{}", hex::encode(body.sign(&key).encode_message()));
+            let Some(answer) = Daemon::try_call(&rpc_url, "starling_addTransaction", json!([hex]))
+            else {
+                return; // killed
+            };
+            let hash = answer["result"]["transaction_hash"].as_str();
+            acknowledged
+                .lock()
+                .unwrap()
+                .push(hash.expect("a valid transfer is acknowledged").into());
+            nonce += 1;
+        }
+    })
+}
+
+/// Every block hash the node reports, from genesis to its head.
+fn reported_blocks(d: &Daemon) -> Vec<Value> {
+    (0..=d.height())
         .map(|h| {
             d.result("starknet_getBlockWithTxHashes", json!([{ "block_number": h }]))["block_hash"]
                 .clone()
         })
-        .collect();
-    d.kill();
+        .collect()
+}
 
-    let d = Daemon::devnet(&data, &["--demo-tps", "0", "--block-time-ms", "100000"]);
-    let status = d.result("starling_status", json!([]));
-    assert!(
-        status["height"].as_u64().unwrap() >= reported,
-        "resumed at or past the reported height"
-    );
-    for (h, hash) in hashes.iter().enumerate() {
-        let block = d.result("starknet_getBlockWithTxHashes", json!([{ "block_number": h }]));
-        assert_eq!(&block["block_hash"], hash, "block {h} survived unchanged");
+#[test]
+fn kill_9_mid_stream_loses_no_reported_block_or_acknowledged_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = StarkSecretKey::from_bytes(&parse_key(&starling_demo_key_hex())).unwrap();
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut reported = Vec::new();
+    // Three lives killed mid-stream, and a fourth that checks the third's.
+    for round in 1..=4 {
+        let mut d = Daemon::devnet(&data, &["--demo-tps", "40", "--block-time-ms", "100"]);
+        // What the previous life reported is all still there, unchanged.
+        for (h, hash) in reported.iter().enumerate() {
+            let block = d.result("starknet_getBlockWithTxHashes", json!([{ "block_number": h }]));
+            assert_eq!(&block["block_hash"], hash, "block {h} survived round {round}'s restart");
+        }
+        for hash in acknowledged.lock().unwrap().iter() {
+            let status = d.call("starknet_getTransactionStatus", json!([hash]));
+            let status = &status["result"]["finality_status"];
+            assert!(status.is_string(), "acknowledged {hash} survived round {round}'s restart");
+        }
+        let status = d.result("starling_status", json!([]));
+        let head = d.result("starknet_getBlockWithTxHashes", json!(["latest"]));
+        assert_eq!(head["new_root"], status["state_root"], "state matches the head");
+        if round == 4 {
+            break;
+        }
+
+        // Kill it without warning while our client is still submitting.
+        let chain_id = ChainId::new(status["chain_id"].as_str().unwrap()).unwrap();
+        let client = submit_until_killed(d.rpc_url(), key.clone(), chain_id, acknowledged.clone());
+        let target = 20 * round;
+        d.wait_for(60, "acknowledged transfers and new blocks", |d| {
+            acknowledged.lock().unwrap().len() >= target && d.height() >= 3 * round as u64
+        });
+        reported = reported_blocks(&d);
+        d.kill();
+        client.join().unwrap();
     }
-    for hash in &acknowledged {
-        let status = d.result("starknet_getTransactionStatus", json!([hash]));
-        assert!(status["finality_status"].is_string(), "acknowledged {hash} survived: {status}");
-    }
-    let head = d.result("starknet_getBlockWithTxHashes", json!(["latest"]));
-    assert_eq!(head["new_root"], status["state_root"], "state matches the head after restart");
 }

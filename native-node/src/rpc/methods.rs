@@ -193,16 +193,21 @@ fn tx_json(tx: &Transaction) -> Value {
     })
 }
 
+/// Finds a transaction in the mempool or in a block. The mempool is asked first: a
+/// transaction only ever moves from the mempool into a block (committed to the
+/// store before it leaves the mempool, both under the chain lock), so asking in
+/// this order cannot miss one that moves in between, as the reverse order could.
 fn find_tx(node: &Node, hash: &Hash) -> Result<(Transaction, Option<u64>), RpcError> {
-    if let Some(loc) = node.store.tx_location(hash).map_err(RpcError::internal)? {
-        let block = load_block(&node.store, loc.height)?;
-        let tx = block.transactions.get(loc.index as usize).cloned();
-        return tx
-            .map(|t| (t, Some(loc.height)))
-            .ok_or_else(|| RpcError::internal("transaction index points past its block"));
+    let pending = node.chain.lock().expect("chain lock poisoned").mempool.get(hash).cloned();
+    if let Some(tx) = pending {
+        return Ok((tx, None));
     }
-    let chain = node.chain.lock().expect("chain lock poisoned");
-    chain.mempool.get(hash).map(|t| (t.clone(), None)).ok_or_else(RpcError::tx_not_found)
+    let loc = node.store.tx_location(hash).map_err(RpcError::internal)?;
+    let loc = loc.ok_or_else(RpcError::tx_not_found)?;
+    let block = load_block(&node.store, loc.height)?;
+    let tx = block.transactions.get(loc.index as usize).cloned();
+    tx.map(|t| (t, Some(loc.height)))
+        .ok_or_else(|| RpcError::internal("transaction index points past its block"))
 }
 
 fn tx_status(node: &Node, hash: &Hash) -> Result<Value, RpcError> {

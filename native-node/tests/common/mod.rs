@@ -12,6 +12,14 @@ use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_starling");
 
+/// Where a daemon's log goes: appended to the file named by `STARLING_TEST_LOG_FILE`
+/// when set (for debugging a failing test), else nowhere.
+fn daemon_log() -> Stdio {
+    let Ok(path) = std::env::var("STARLING_TEST_LOG_FILE") else { return Stdio::null() };
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    Stdio::from(file)
+}
+
 /// A running daemon, killed (SIGKILL) when dropped.
 pub struct Daemon {
     pub child: Child,
@@ -32,9 +40,9 @@ impl Daemon {
     pub fn start(args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("STARLING_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(daemon_log())
             .spawn()
             .expect("the starling binary starts");
         let stdout = child.stdout.take().unwrap();
@@ -95,6 +103,15 @@ impl Daemon {
         let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         let json = text.find('{').and_then(|i| serde_json::from_str(text[i..].trim()).ok());
         (status, json.unwrap_or(Value::Null))
+    }
+
+    /// Calls a method; `None` when the node cannot be reached (e.g. it was killed).
+    pub fn try_call(rpc_url: &str, method: &str, params: Value) -> Option<Value> {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        match ureq::post(rpc_url).send_json(body) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.into_json().ok(),
+            Err(_) => None,
+        }
     }
 
     /// Calls a method; returns the whole response object.
