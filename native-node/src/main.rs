@@ -1,4 +1,18 @@
 //! `starling`: the Starling daemon and command-line tool.
+//!
+//! The daemon is a thin host around `starling-core`, which decides everything:
+//!
+//! - [`chain_state`] holds the chain as this node sees it (head, state tree, mempool)
+//!   and keeps it consistent with [`storage`], the redb database: a block is
+//!   committed in one durable transaction before anyone hears of it, and a
+//!   transaction is recorded before the client is told it was accepted.
+//! - [`node`] runs it: one lock around the chain state, a block producer on a timer,
+//!   and the HTTP server (the page from `www/`+`web-ui/`, [`rpc`] at `/rpc`,
+//!   [`metrics`] at `/metrics`). Expensive checks (signatures) and store reads run
+//!   outside the lock.
+//! - [`cli`] defines the command line and [`commands`] carries out each subcommand;
+//!   [`keys`] manages keystore files, [`client`] talks to a node for `starling tx`,
+//!   [`devnet`] builds the one-command local network.
 
 mod chain_state;
 mod cli;
