@@ -106,7 +106,7 @@ pub struct DevnetArgs {
 pub enum KeysCommand {
     /// Generate a new account key (or, with --sequencer, a block-signing key) and store it encrypted.
     New {
-        /// Name of the key file (<name>.json in the keys directory).
+        /// Name of the key file (`NAME.json` in the keys directory).
         name: String,
         /// Make an Ed25519 sequencer key instead of a Stark account key.
         #[arg(long)]

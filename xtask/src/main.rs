@@ -4,7 +4,7 @@
 //! WebAssembly, post-processed by `wasm-bindgen` and binaryen's `wasm-opt`) and
 //! browser end-to-end tests driven by Node. Each of those needs tools at exact
 //! versions; this program installs them ([`setup`]), strings the build steps
-//! together ([`web`]) and runs every check CI runs ([`test`]), so a fresh clone
+//! together ([`web`]) and runs every check CI runs ([`mod@test`]), so a fresh clone
 //! needs nothing but `rustup`, `node`/`npm` and this command.
 //!
 //! It depends on nothing outside `std` so that it compiles in seconds.
