@@ -163,8 +163,9 @@ pub fn router(node: Arc<Node>, web_dir: Option<PathBuf>) -> Router {
 
 /// Binds the HTTP listener; returns it with the address actually bound.
 pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
-    let listener =
-        TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another node using it? choose one with --http-port)")
+    })?;
     let local = listener.local_addr()?;
     Ok((listener, local))
 }
