@@ -4,12 +4,13 @@ use anyhow::Result;
 
 use crate::chain_state::ChainState;
 use crate::cli::DevnetArgs;
-use crate::commands::node::serve;
+use crate::commands::node::{listen, serve};
 use crate::config;
 use crate::devnet;
 use crate::node::Node;
 
 pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
+    let listening = listen(args.http, 8080).await?;
     let data_dir = match args.data_dir {
         Some(d) => d,
         None => devnet::temporary_dir()?,
@@ -27,5 +28,5 @@ pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
     let chain = ChainState::open(&data_dir, genesis, Default::default())?;
     let node = Node::new(chain, true);
     tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
-    serve(node, args.http, 8080, Some((key, limits))).await
+    serve(node, listening, Some((key, limits))).await
 }

@@ -1,12 +1,13 @@
 //! `starling node`, and serving a node over HTTP (shared with `starling devnet`).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use starling_core::chain::Genesis;
 use starling_core::crypto::SequencerKey;
+use tokio::net::TcpListener;
 
 use crate::chain_state::ChainState;
 use crate::cli::{HttpArgs, NodeArgs};
@@ -14,16 +15,29 @@ use crate::config::{self, NodeConfig};
 use crate::keys;
 use crate::node::{self, BlockLimits, Node};
 
-/// Serves the node over HTTP and, with a key, produces blocks; prints the page URL.
-pub async fn serve(
-    node: Arc<Node>,
-    http: HttpArgs,
-    default_port: u16,
-    producer: Option<(SequencerKey, BlockLimits)>,
-) -> Result<()> {
+/// The HTTP port, bound before anything else is done: a busy port then fails at
+/// once, before a password prompt or a new data directory.
+pub struct Listening {
+    listener: TcpListener,
+    local: SocketAddr,
+    web_dir: Option<PathBuf>,
+}
+
+/// Binds the port `http` asks for (else `default_port`).
+pub async fn listen(http: HttpArgs, default_port: u16) -> Result<Listening> {
     let addr = SocketAddr::new(http.http_host, http.http_port.unwrap_or(default_port));
     let (listener, local) = node::bind(addr).await?;
     let web_dir = http.web_dir.or_else(config::default_web_dir);
+    Ok(Listening { listener, local, web_dir })
+}
+
+/// Serves the node over HTTP and, with a key, produces blocks; prints the page URL.
+pub async fn serve(
+    node: Arc<Node>,
+    listening: Listening,
+    producer: Option<(SequencerKey, BlockLimits)>,
+) -> Result<()> {
+    let Listening { listener, local, web_dir } = listening;
     let app = node::router(node.clone(), web_dir);
     println!("http://{local}/");
     let server = tokio::spawn(node::serve(listener, app));
@@ -52,6 +66,13 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
     let data_dir = args.data_dir.or(config.data_dir.clone()).context("--data-dir is required")?;
     let genesis_path = args.genesis.or(config.genesis.clone()).context("--genesis is required")?;
     let genesis = load_genesis(&genesis_path)?;
+    let mut http = args.http;
+    http.web_dir = http.web_dir.or(config.web_dir.clone());
+    let port = http.http_port.or(config.http_addr.map(|a| a.port())).unwrap_or(8080);
+    if let Some(addr) = config.http_addr.filter(|_| http.http_port.is_none()) {
+        http.http_host = addr.ip();
+    }
+    let listening = listen(http, port).await?;
     let password_file = args.password_file.or(config.password_file.clone());
     let key = match args.sequencer_key.or(config.sequencer_key.clone()) {
         Some(path) => Some(keys::unlock_sequencer(&path, password_file.as_deref())?),
@@ -67,13 +88,7 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
     let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
     tracing::info!(height = chain.head.height, root = %chain.head.state_root, "opened the chain");
     let node = Node::new(chain, key.is_some());
-    let mut http = args.http;
-    http.web_dir = http.web_dir.or(config.web_dir.clone());
-    let port = http.http_port.or(config.http_addr.map(|a| a.port())).unwrap_or(8080);
-    if let Some(addr) = config.http_addr.filter(|_| http.http_port.is_none()) {
-        http.http_host = addr.ip();
-    }
-    serve(node, http, port, key.map(|k| (k, limits))).await
+    serve(node, listening, key.map(|k| (k, limits))).await
 }
 
 pub fn load_genesis(path: &Path) -> Result<Genesis> {
