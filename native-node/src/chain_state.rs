@@ -138,6 +138,8 @@ impl ChainState {
         let template = BlockTemplate { parent: &self.head, timestamp_ms, key };
         let built = build_block(&mut self.state, template, candidates);
         if let Err(e) = self.commit(&built) {
+            // Either way the error stops the producer and the daemon exits; the
+            // reload keeps the state honest for any request answered meanwhile.
             self.state = self.store.load_state()?;
             return Err(e);
         }
