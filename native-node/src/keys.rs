@@ -60,14 +60,26 @@ fn key_path(dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(dir.join(format!("{name}.json")))
 }
 
+/// Adds top-level fields (readers of the standard format ignore them) to keystore
+/// JSON, so `keys list` and the unlock check can read them without a password.
+fn annotate(json: &str, fields: &[(&str, String)]) -> Result<String> {
+    let mut value: Value = serde_json::from_str(json)?;
+    for (name, text) in fields {
+        value[*name] = Value::from(text.as_str());
+    }
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
+/// Annotates an account keystore with its public key and address.
+fn annotate_account(json: &str, key: &StarkSecretKey) -> Result<String> {
+    let public = key.public_key();
+    annotate(json, &[("public_key", public.to_string()), ("address", public.address().to_string())])
+}
+
 /// Encrypts an account key and annotates the file with its public key and address.
 pub fn account_keystore(key: &StarkSecretKey, password: &str, params: KdfParams) -> Result<String> {
     let json = keystore::encrypt(&key.to_bytes(), password.as_bytes(), &entropy(), params);
-    let mut value: Value = serde_json::from_str(&json)?;
-    let public = key.public_key();
-    value["public_key"] = Value::from(public.to_string());
-    value["address"] = Value::from(public.address().to_string());
-    Ok(serde_json::to_string_pretty(&value)?)
+    annotate_account(&json, key)
 }
 
 /// Writes a new file, refusing to overwrite, readable only by its owner.
@@ -113,9 +125,8 @@ pub fn new_sequencer_key(
     let key = SequencerKey::from_seed(&entropy());
     let pass = password(password_file, true)?;
     let json = keystore::encrypt(&key.seed(), pass.as_bytes(), &entropy(), KdfParams::STANDARD);
-    let mut value: Value = serde_json::from_str(&json)?;
-    value["sequencer_public_key"] = Value::from(key.public_key().to_string());
-    write_new(&path, &serde_json::to_string_pretty(&value)?)?;
+    let json = annotate(&json, &[("sequencer_public_key", key.public_key().to_string())])?;
+    write_new(&path, &json)?;
     Ok(key.public_key())
 }
 
@@ -145,10 +156,8 @@ pub fn import_key(
                     .with_context(|| format!("cannot unlock {}", file.display()))?;
             let key = StarkSecretKey::from_bytes(&secret)
                 .map_err(|e| anyhow::anyhow!("the keystore does not hold a Stark key: {e}"))?;
-            let mut value: Value = serde_json::from_str(&json)?;
-            value["public_key"] = Value::from(key.public_key().to_string());
-            value["address"] = Value::from(key.public_key().address().to_string());
-            (key, serde_json::to_string_pretty(&value)?)
+            let json = annotate_account(&json, &key)?;
+            (key, json)
         }
         ImportSource::PrivateKeyStdin => {
             let mut line = String::new();

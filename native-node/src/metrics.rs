@@ -34,54 +34,54 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("starling");
-        let m = Self {
-            height: Gauge::default(),
-            blocks_produced: Counter::default(),
-            txs_included: Counter::default(),
-            mempool_txs: Gauge::default(),
-            tx_accepted: Counter::default(),
-            tx_rejected: Family::default(),
-            rpc_calls: Family::default(),
-            block_build_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
-            registry: Registry::default(),
-        };
-        registry.register("height", "Height of the newest committed block", m.height.clone());
-        registry.register(
+        let height = Gauge::default();
+        let blocks_produced = Counter::default();
+        let txs_included = Counter::default();
+        let mempool_txs = Gauge::default();
+        let tx_accepted = Counter::default();
+        let tx_rejected = Family::<ReasonLabels, Counter>::default();
+        let rpc_calls = Family::<MethodLabels, Counter>::default();
+        let block_build_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let r = &mut registry;
+        r.register("height", "Height of the newest committed block", height.clone());
+        r.register(
             "blocks_produced",
             "Blocks this node built and committed",
-            m.blocks_produced.clone(),
+            blocks_produced.clone(),
         );
-        registry.register(
+        r.register(
             "transactions_included",
             "Transactions included in produced blocks",
-            m.txs_included.clone(),
+            txs_included.clone(),
         );
-        registry.register(
+        r.register(
             "mempool_transactions",
             "Transactions waiting in the mempool",
-            m.mempool_txs.clone(),
+            mempool_txs.clone(),
         );
-        registry.register(
+        r.register(
             "transactions_accepted",
             "Transactions accepted into the mempool",
-            m.tx_accepted.clone(),
+            tx_accepted.clone(),
         );
-        registry.register(
-            "transactions_rejected",
-            "Transactions refused, by reason",
-            m.tx_rejected.clone(),
-        );
-        registry.register(
-            "rpc_calls",
-            "JSON-RPC calls, by method and outcome",
-            m.rpc_calls.clone(),
-        );
-        registry.register(
+        r.register("transactions_rejected", "Transactions refused, by reason", tx_rejected.clone());
+        r.register("rpc_calls", "JSON-RPC calls, by method and outcome", rpc_calls.clone());
+        r.register(
             "block_build_seconds",
             "Time to build, sign and commit a block",
-            m.block_build_seconds.clone(),
+            block_build_seconds.clone(),
         );
-        Self { registry, ..m }
+        Self {
+            registry,
+            height,
+            blocks_produced,
+            txs_included,
+            mempool_txs,
+            tx_accepted,
+            tx_rejected,
+            rpc_calls,
+            block_build_seconds,
+        }
     }
 
     pub fn tx_rejected(&self, reason: &'static str) {
