@@ -261,6 +261,46 @@ pub fn verify_block(
     validate_block(block, parent, &mut state, sequencer).map(|_| ())
 }
 
+/// What applying a peer's block changed, for the store.
+pub struct AppliedBlock {
+    pub receipts: Vec<Receipt>,
+    /// Proofs of the touched accounts against the parent's root: what this node
+    /// serves to stateless verifiers.
+    pub witness: Witness,
+    /// The touched accounts as the block left them.
+    pub accounts: Vec<(Address, Account)>,
+}
+
+/// Checks a block received from a peer against `parent` and applies it to `state`
+/// (the parent's full state). The block is executed once, on a partial state built
+/// from `state`'s own proofs of the accounts it touches, so an invalid block leaves
+/// `state` exactly as it was; only a valid block's accounts are written back.
+pub fn apply_block(
+    block: &Block,
+    parent: &Header,
+    state: &mut StateTree,
+    sequencer: &SequencerPublicKey,
+) -> Result<AppliedBlock, ChainError> {
+    let touched = touched_accounts(&block.transactions);
+    let witness = state.witness(&touched);
+    let mut partial = PartialState::from_witness(parent.state_root, &witness)?;
+    let receipts = validate_block(block, parent, &mut partial, sequencer)?;
+    let mut accounts = Vec::with_capacity(touched.len());
+    for address in touched {
+        accounts.push((address, partial.get(&address)?));
+    }
+    // Cannot fail after the checks above; if it ever did, `state` would be partly
+    // written, which the root check reports so the caller reloads its state.
+    for (address, account) in &accounts {
+        state.set(*address, account.clone())?;
+    }
+    let computed = state.root();
+    if computed != block.header.state_root {
+        return Err(ChainError::StateRootMismatch { header: block.header.state_root, computed });
+    }
+    Ok(AppliedBlock { receipts, witness, accounts })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +414,39 @@ mod tests {
         assert_eq!(receipts.len(), 2);
         assert_eq!(replay.root(), state.root());
         verify(&f, &built.block, &genesis.header, &built.witness).unwrap();
+    }
+
+    /// Proves a follower applying a peer's block reaches the producer's state and
+    /// witness, and that invalid blocks leave its state untouched.
+    #[test]
+    fn apply_block_follows_valid_blocks_and_leaves_state_alone_on_invalid_ones() {
+        let f = fixture();
+        let (genesis, mut producer) = f.genesis.block().unwrap();
+        let mut follower = producer.clone();
+        let txs = alloc::vec![pay(&f, 0, 0, 1, 10), pay(&f, 1, 0, 2, 5)];
+        let built = build(&f, &mut producer, &genesis.header, txs);
+        let sequencer = f.key.public_key();
+
+        let mut tampered = built.block.clone();
+        tampered.header.state_root = Hash([1; 32]);
+        let tampered = tampered.header.seal(&f.key, tampered.transactions);
+        let before = follower.root();
+        let err = apply_block(&tampered, &genesis.header, &mut follower, &sequencer);
+        assert!(matches!(err, Err(ChainError::StateRootMismatch { .. })));
+        assert_eq!(follower.root(), before);
+        let other = SequencerKey::from_seed(&[9; 32]);
+        let forged = built.block.header.clone().seal(&other, built.block.transactions.clone());
+        assert!(apply_block(&forged, &genesis.header, &mut follower, &sequencer).is_err());
+        assert_eq!(follower.root(), before);
+
+        let applied = apply_block(&built.block, &genesis.header, &mut follower, &sequencer).unwrap();
+        assert_eq!(follower.root(), producer.root());
+        assert_eq!(applied.witness, built.witness);
+        assert_eq!(applied.receipts.len(), 2);
+        assert_eq!(applied.accounts.len(), 3);
+        // The same block again no longer extends the follower's head.
+        let again = apply_block(&built.block, &built.block.header, &mut follower, &sequencer);
+        assert!(matches!(again, Err(ChainError::NotChild { .. })));
     }
 
     #[test]
