@@ -292,7 +292,7 @@ pub fn apply_block(
     // Cannot fail after the checks above; if it ever did, `state` would be partly
     // written, which the root check reports so the caller reloads its state.
     for (address, account) in &accounts {
-        state.set(*address, account.clone())?;
+        state.set(*address, *account)?;
     }
     let computed = state.root();
     if computed != block.header.state_root {

@@ -5,7 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use starling_core::chain::{BlockTemplate, BuiltBlock, Genesis, build_block, touched_accounts};
+use starling_core::chain::{
+    AppliedBlock, BlockTemplate, BuiltBlock, ChainError, Genesis, apply_block, build_block,
+    touched_accounts,
+};
 use starling_core::crypto::SequencerKey;
 use starling_core::exec::VerifiedTransaction;
 use starling_core::mempool::{Inserted, Mempool, MempoolConfig, MempoolError};
@@ -157,6 +160,45 @@ impl ChainState {
         self.store.remove_pending(&dropped)?;
         Ok(Produced { block, rejected: rejected.len() })
     }
+}
+
+impl ChainState {
+    /// Checks a block from a peer against the head and the full state (header
+    /// signature, transaction root, every transaction signature, re-execution to
+    /// the header's state root), then durably commits it. An invalid block changes
+    /// nothing.
+    pub fn follow(&mut self, block: &Block) -> Result<(), FollowError> {
+        let sequencer = self.genesis.sequencer;
+        let applied = apply_block(block, &self.head, &mut self.state, &sequencer);
+        let AppliedBlock { witness, accounts, .. } = match applied {
+            Ok(applied) => applied,
+            Err(e @ ChainError::StateRootMismatch { .. }) => {
+                // The block may have been written back half-way: start again from disk.
+                self.state = self.store.load_state().map_err(FollowError::Storage)?;
+                return Err(FollowError::Invalid(e));
+            }
+            Err(e) => return Err(FollowError::Invalid(e)),
+        };
+        let settled: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
+        let commit = BlockCommit { block, witness: Some(&witness), accounts: &accounts, settled: &settled };
+        if let Err(e) = self.store.commit_block(commit) {
+            self.state = self.store.load_state().map_err(FollowError::Storage)?;
+            return Err(FollowError::Storage(e));
+        }
+        self.head = block.header.clone();
+        let state = &self.state;
+        let dropped = self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce);
+        self.store.remove_pending(&dropped).map_err(FollowError::Storage)
+    }
+}
+
+/// Why a peer's block was not followed.
+#[derive(Debug)]
+pub enum FollowError {
+    /// The block is invalid: the peer that sent it is at fault.
+    Invalid(ChainError),
+    /// This node could not store it.
+    Storage(anyhow::Error),
 }
 
 impl ChainState {

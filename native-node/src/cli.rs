@@ -17,7 +17,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run a node: the sequencer when given its key, serving the page, RPC and metrics.
+    /// Run a node: the sequencer when given its key, else a follower of its peers;
+    /// serves the page, RPC, metrics and peers.
     Node(NodeArgs),
     /// Start a local network with funded demo accounts and serve the web page.
     Devnet(DevnetArgs),
@@ -64,6 +65,26 @@ pub struct HttpArgs {
 }
 
 #[derive(Args)]
+pub struct P2pArgs {
+    /// Peer to connect to, as a multiaddr ending in /p2p/<peer id> (from a node's
+    /// `starling_status` "listen" list or its log); repeat for more. A node without
+    /// a sequencer key follows the chain from its peers.
+    #[arg(long, value_name = "MULTIADDR")]
+    pub bootstrap: Vec<libp2p::Multiaddr>,
+    /// Base peer-to-peer port: TCP and QUIC on PORT, WebSocket and WebRTC-direct on
+    /// PORT+1 [default: the ports of the last start, else free ones].
+    #[arg(long, value_name = "PORT")]
+    pub p2p_port: Option<u16>,
+    /// Address to listen on for peers.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+    pub p2p_host: IpAddr,
+    /// Connect only to --bootstrap peers and peers that dial in (no Kademlia
+    /// discovery), for fixed topologies.
+    #[arg(long)]
+    pub no_discovery: bool,
+}
+
+#[derive(Args)]
 pub struct NodeArgs {
     /// TOML configuration file; flags override it.
     #[arg(long)]
@@ -82,6 +103,8 @@ pub struct NodeArgs {
     pub password_file: Option<PathBuf>,
     #[command(flatten)]
     pub http: HttpArgs,
+    #[command(flatten)]
+    pub p2p: P2pArgs,
 }
 
 #[derive(Args)]
@@ -100,6 +123,8 @@ pub struct DevnetArgs {
     pub block_time_ms: u64,
     #[command(flatten)]
     pub http: HttpArgs,
+    #[command(flatten)]
+    pub p2p: P2pArgs,
 }
 
 #[derive(Subcommand)]

@@ -10,6 +10,9 @@
 //!   and the HTTP server (the page from `www/`+`web-ui/`, [`rpc`] at `/rpc`,
 //!   [`metrics`] at `/metrics`). Expensive checks (signatures) and store reads run
 //!   outside the lock.
+//! - [`network`] is the peer-to-peer side (libp2p, via `starling-net`): it gossips
+//!   what this node produces and admits, serves peers' sync requests from the
+//!   store, and follows the chain from peers, checking every block.
 //! - [`cli`] defines the command line and [`commands`] carries out each subcommand;
 //!   [`keys`] manages keystore files, [`client`] talks to a node for `starling tx`,
 //!   [`devnet`] builds the one-command local network.
@@ -22,6 +25,7 @@ mod config;
 mod devnet;
 mod keys;
 mod metrics;
+mod network;
 mod node;
 mod rpc;
 mod storage;
@@ -31,11 +35,15 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// Log filter unless `RUST_LOG` says otherwise: the WebRTC stack is chatty.
+const DEFAULT_LOG: &str = "info,webrtc=error,webrtc_ice=error,webrtc_sctp=error,\
+webrtc_dtls=error,webrtc_mdns=error,webrtc_data=error,libp2p_webrtc=warn";
+
 fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()),
         )
         .with_writer(std::io::stderr)
         .init();

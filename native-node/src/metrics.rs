@@ -29,6 +29,9 @@ pub struct Metrics {
     tx_rejected: Family<ReasonLabels, Counter>,
     rpc_calls: Family<MethodLabels, Counter>,
     pub block_build_seconds: Histogram,
+    pub peers: Gauge,
+    pub peers_banned: Counter,
+    pub blocks_followed: Counter,
 }
 
 impl Metrics {
@@ -42,7 +45,17 @@ impl Metrics {
         let tx_rejected = Family::<ReasonLabels, Counter>::default();
         let rpc_calls = Family::<MethodLabels, Counter>::default();
         let block_build_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+        let peers = Gauge::default();
+        let peers_banned = Counter::default();
+        let blocks_followed = Counter::default();
         let r = &mut registry;
+        r.register("peers", "Connected peers", peers.clone());
+        r.register("peers_banned", "Peers banned for misbehaving", peers_banned.clone());
+        r.register(
+            "blocks_followed",
+            "Blocks received from peers, checked and committed",
+            blocks_followed.clone(),
+        );
         r.register("height", "Height of the newest committed block", height.clone());
         r.register(
             "blocks_produced",
@@ -81,6 +94,9 @@ impl Metrics {
             tx_rejected,
             rpc_calls,
             block_build_seconds,
+            peers,
+            peers_banned,
+            blocks_followed,
         }
     }
 

@@ -13,13 +13,17 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use starling_core::crypto::SequencerKey;
-use starling_core::types::ChainId;
+use starling_core::crypto::{SequencerKey, SequencerPublicKey};
+use starling_core::exec::{VerifiedTransaction, check_chain};
+use starling_core::mempool::MempoolError;
+use starling_core::types::{ChainId, Transaction};
+use starling_net::messages::SignedHeader;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::chain_state::ChainState;
+use crate::chain_state::{ChainState, SubmitError};
 use crate::metrics::Metrics;
+use crate::network::NetShared;
 use crate::rpc::{self, protocol};
 use crate::storage::Store;
 
@@ -36,12 +40,16 @@ pub struct Node {
     pub chain: Mutex<ChainState>,
     /// The chain's id, readable without the lock.
     pub chain_id: ChainId,
+    /// The key that signs this chain's blocks (from genesis).
+    pub sequencer: SequencerPublicKey,
     /// The chain's store, for reads that need no lock (redb readers see the last
     /// committed state).
     pub store: Arc<Store>,
     pub metrics: Metrics,
     /// Whether this node signs blocks (it holds the sequencer key).
     pub producing: bool,
+    /// What the peer-to-peer task shares: its addresses, its peers, its inbox.
+    pub net: NetShared,
     /// Bounds the JSON-RPC requests in progress (each may hold a large answer).
     rpc_permits: tokio::sync::Semaphore,
 }
@@ -56,16 +64,42 @@ impl Node {
         let metrics = Metrics::new();
         metrics.height.set(chain.head.height as i64);
         let chain_id = chain.chain_id().clone();
+        let sequencer = chain.genesis.sequencer;
         let store = chain.store.clone();
         let rpc_permits = tokio::sync::Semaphore::new(protocol::MAX_CONCURRENT_REQUESTS);
         Arc::new(Self {
             chain: Mutex::new(chain),
             chain_id,
+            sequencer,
             store,
             metrics,
             producing,
+            net: NetShared::default(),
             rpc_permits,
         })
+    }
+
+    /// Checks a transaction from a client or a peer (chain and signature outside the
+    /// chain lock, so a flood of submissions does not stall block production) and
+    /// durably admits it to the mempool.
+    pub fn admit(&self, tx: Transaction) -> Result<(), SubmitError> {
+        let verified = check_chain(&tx, &self.chain_id)
+            .and_then(|()| VerifiedTransaction::verify(tx))
+            .map_err(|e| SubmitError::Rejected(MempoolError::Invalid(e)));
+        let result = verified.and_then(|tx| {
+            let mut chain = self.chain.lock().expect("chain lock poisoned");
+            let inserted = chain.submit(tx);
+            self.metrics.mempool_txs.set(chain.mempool.len() as i64);
+            inserted
+        });
+        match &result {
+            Ok(_) => {
+                self.metrics.tx_accepted.inc();
+            }
+            Err(SubmitError::Rejected(e)) => self.metrics.tx_rejected(rejection_label(e)),
+            Err(SubmitError::Storage(_)) => {}
+        }
+        result.map(|_| ())
     }
 
     /// Builds, commits and announces one block.
@@ -79,6 +113,7 @@ impl Node {
         self.metrics.blocks_produced.inc();
         self.metrics.txs_included.inc_by(produced.block.transactions.len() as u64);
         self.metrics.mempool_txs.set(chain.mempool.len() as i64);
+        self.net.announce(SignedHeader::of(&produced.block));
         tracing::info!(
             height = header.height,
             hash = %header.hash(),
@@ -109,6 +144,18 @@ impl Node {
                 .context("block producer panicked")?
                 .context("producing a block")?;
         }
+    }
+}
+
+/// The metrics label of a refusal.
+fn rejection_label(e: &MempoolError) -> &'static str {
+    match e {
+        MempoolError::Invalid(_) => "invalid",
+        MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => "nonce",
+        MempoolError::InsufficientBalance { .. } => "balance",
+        MempoolError::AlreadyKnown(_) => "duplicate",
+        MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => "fee",
+        _ => "limits",
     }
 }
 

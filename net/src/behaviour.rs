@@ -10,8 +10,8 @@ use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{allow_block_list, connection_limits, identify, ping};
-use starling_core::encoding::Message;
 use sha2::{Digest, Sha256};
+use starling_core::encoding::Message;
 use starling_core::types::{ChainId, Transaction};
 
 use crate::codec::SyncCodec;
@@ -115,9 +115,7 @@ fn gossipsub(keypair: &Keypair) -> gossipsub::Behaviour {
         .validate_messages()
         .max_transmit_size(MAX_GOSSIP_BYTES)
         .heartbeat_interval(Duration::from_millis(700))
-        .message_id_fn(|m| {
-            gossipsub::MessageId::from(Sha256::digest(&m.data).to_vec())
-        })
+        .message_id_fn(|m| gossipsub::MessageId::from(Sha256::digest(&m.data).to_vec()))
         .build()
         .expect("a valid gossipsub configuration");
     gossipsub::Behaviour::new(MessageAuthenticity::Signed(keypair.clone()), config)

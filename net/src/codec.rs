@@ -28,11 +28,7 @@ impl Codec for SyncCodec {
         read_message(io).await
     }
 
-    async fn read_response<T>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<SyncResponse>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
     where
         T: AsyncRead + Unpin + Send,
     {
@@ -84,4 +80,238 @@ fn invalid(e: DecodeError) -> io::Error {
 /// valid message) rather than the connection's.
 pub fn is_malformed(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::InvalidData
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::pin::Pin;
+    use core::task::{Context, Poll};
+
+    use futures::executor::block_on;
+    use futures::io::Cursor;
+    use starling_core::chain::{Allocation, BlockTemplate, Genesis, build_block};
+    use starling_core::crypto::{SequencerKey, StarkSecretKey};
+    use starling_core::types::{Address, Call, ChainId, Hash, TxBody};
+
+    use crate::messages::{
+        MAX_RESPONSE_BYTES, PeerStatus, Refusal, SignedHeader, StateChunk, SyncedBlock,
+    };
+
+    fn protocol() -> StreamProtocol {
+        StreamProtocol::new("/starling/test/sync/1")
+    }
+
+    /// A Blocks response holding a real signed block with a transfer and its witness.
+    fn blocks_response() -> SyncResponse {
+        let key = SequencerKey::from_seed(&[1; 32]);
+        let users: Vec<StarkSecretKey> =
+            (10..12).map(|i| StarkSecretKey::from_entropy(&[i; 32])).collect();
+        let genesis = Genesis {
+            chain_id: ChainId::new("starling-test").unwrap(),
+            sequencer: key.public_key(),
+            timestamp_ms: 1_000,
+            allocations: users
+                .iter()
+                .map(|u| Allocation { address: u.public_key().address(), balance: 100 })
+                .collect(),
+        };
+        let (parent, mut state) = genesis.block().unwrap();
+        let body = TxBody {
+            chain_id: genesis.chain_id.clone(),
+            sender_key: users[0].public_key(),
+            nonce: 0,
+            fee: 1,
+            call: Call::Transfer { to: users[1].public_key().address(), amount: 10 },
+        };
+        let template = BlockTemplate { parent: &parent.header, timestamp_ms: 2_000, key: &key };
+        let built = build_block(&mut state, template, vec![body.sign(&users[0])]);
+        assert!(built.rejected.is_empty());
+        SyncResponse::Blocks(vec![
+            SyncedBlock { block: parent, witness: None },
+            SyncedBlock { block: built.block, witness: Some(built.witness) },
+        ])
+    }
+
+    fn write_request(request: SyncRequest) -> Vec<u8> {
+        let mut io = Cursor::new(Vec::new());
+        block_on(SyncCodec.write_request(&protocol(), &mut io, request)).unwrap();
+        io.into_inner()
+    }
+
+    fn write_response(response: SyncResponse) -> Vec<u8> {
+        let mut io = Cursor::new(Vec::new());
+        block_on(SyncCodec.write_response(&protocol(), &mut io, response)).unwrap();
+        io.into_inner()
+    }
+
+    fn read_request(bytes: Vec<u8>) -> (io::Result<SyncRequest>, u64) {
+        let mut io = Cursor::new(bytes);
+        let result = block_on(SyncCodec.read_request(&protocol(), &mut io));
+        (result, io.position())
+    }
+
+    fn read_response(bytes: Vec<u8>) -> (io::Result<SyncResponse>, u64) {
+        let mut io = Cursor::new(bytes);
+        let result = block_on(SyncCodec.read_response(&protocol(), &mut io));
+        (result, io.position())
+    }
+
+    fn assert_malformed(e: &io::Error) {
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert!(is_malformed(e));
+    }
+
+    /// Proves every request written by the codec is exactly its message encoding
+    /// and reads back to the same request.
+    #[test]
+    fn requests_round_trip_through_a_stream() {
+        let requests = [
+            SyncRequest::Status,
+            SyncRequest::Headers { from: 3, count: 100 },
+            SyncRequest::Blocks { from: 1, count: 2, witnesses: true },
+            SyncRequest::Blocks { from: 1, count: 2, witnesses: false },
+            SyncRequest::StateChunk { height: 9, start: Address([4; 32]), count: 50 },
+        ];
+        for request in requests {
+            let bytes = write_request(request.clone());
+            assert_eq!(bytes, request.encode_message());
+            let (read, _) = read_request(bytes);
+            assert_eq!(read.unwrap(), request);
+        }
+    }
+
+    /// Proves every kind of response, a real Blocks response included, written by
+    /// the codec reads back to the same response.
+    #[test]
+    fn responses_round_trip_through_a_stream() {
+        let SyncResponse::Blocks(blocks) = blocks_response() else { unreachable!() };
+        let responses = [
+            SyncResponse::Status(PeerStatus {
+                genesis_hash: blocks[0].block.hash(),
+                head_height: 1,
+                head_hash: blocks[1].block.hash(),
+                snapshot_height: Some(1),
+            }),
+            SyncResponse::Headers(blocks.iter().map(|b| SignedHeader::of(&b.block)).collect()),
+            SyncResponse::Blocks(blocks.clone()),
+            SyncResponse::StateChunk(StateChunk {
+                height: 1,
+                accounts: blocks[1].witness.clone().unwrap(),
+                next: Some(Address([5; 32])),
+            }),
+            SyncResponse::Refused(Refusal::RateLimited),
+        ];
+        for response in responses {
+            let bytes = write_response(response.clone());
+            assert_eq!(bytes, response.encode_message());
+            let (read, _) = read_response(bytes);
+            assert_eq!(read.unwrap(), response);
+        }
+    }
+
+    /// Proves a request stream longer than SyncRequest::MAX_BYTES is refused as
+    /// malformed after reading no more than MAX_BYTES + 1 bytes of it.
+    #[test]
+    fn an_overlong_request_stream_is_refused_without_reading_it_all() {
+        for extra in [1, 2, 1_000_000] {
+            // A valid request, padded past the limit.
+            let mut bytes = SyncRequest::Status.encode_message();
+            bytes.resize(SyncRequest::MAX_BYTES + extra, 0);
+            let (result, read) = read_request(bytes);
+            let e = result.unwrap_err();
+            assert_malformed(&e);
+            let limit = SyncRequest::MAX_BYTES as u64;
+            assert!(read <= limit + 1, "read {read} bytes");
+            let too_long = DecodeError::MessageTooLong {
+                len: SyncRequest::MAX_BYTES + 1,
+                max: SyncRequest::MAX_BYTES,
+            };
+            assert_eq!(e.to_string(), too_long.to_string());
+        }
+        // Exactly at the limit the length is fine; these bytes fail for another reason.
+        let mut bytes = SyncRequest::Status.encode_message();
+        bytes.resize(SyncRequest::MAX_BYTES, 0);
+        let e = read_request(bytes).0.unwrap_err();
+        assert_malformed(&e);
+        let trailing = DecodeError::TrailingBytes(SyncRequest::MAX_BYTES - 2);
+        assert_eq!(e.to_string(), trailing.to_string());
+    }
+
+    /// Proves a response stream longer than its limit is refused as malformed after
+    /// reading no more than the limit plus one byte.
+    #[test]
+    fn an_overlong_response_stream_is_refused_without_reading_it_all() {
+        let mut bytes = SyncResponse::Refused(Refusal::Busy).encode_message();
+        bytes.resize(MAX_RESPONSE_BYTES + 4096, 0);
+        let (result, read) = read_response(bytes);
+        assert_malformed(&result.unwrap_err());
+        assert!(read <= MAX_RESPONSE_BYTES as u64 + 1, "read {read} bytes");
+    }
+
+    /// Proves bytes that are not a message (and truncated or padded real ones) are
+    /// refused as malformed, for requests and responses alike.
+    #[test]
+    fn garbage_is_malformed() {
+        let mut truncated = blocks_response().encode_message();
+        truncated.truncate(truncated.len() / 2);
+        let mut padded = SyncRequest::Status.encode_message();
+        padded.push(0);
+        let garbage: [Vec<u8>; 6] = [
+            vec![0xff; 16],
+            b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+            vec![1, 9],
+            vec![0, 0],
+            truncated,
+            padded,
+        ];
+        for bytes in garbage {
+            assert_malformed(&read_request(bytes.clone()).0.unwrap_err());
+            assert_malformed(&read_response(bytes).0.unwrap_err());
+        }
+        // A response is not a request, nor the other way round.
+        let headers = SyncResponse::Headers(vec![]).encode_message();
+        assert_malformed(&read_request(headers).0.unwrap_err());
+        let blocks = SyncRequest::Blocks { from: 1, count: 1, witnesses: true }.encode_message();
+        assert_malformed(&read_response(blocks).0.unwrap_err());
+        let status = PeerStatus {
+            genesis_hash: Hash([1; 32]),
+            head_height: 0,
+            head_hash: Hash([1; 32]),
+            snapshot_height: None,
+        };
+        let status = SyncResponse::Status(status).encode_message();
+        assert_malformed(&read_request(status).0.unwrap_err());
+    }
+
+    /// Proves an empty stream (a peer that closed without sending) is malformed.
+    #[test]
+    fn an_empty_stream_is_malformed() {
+        assert_malformed(&read_request(Vec::new()).0.unwrap_err());
+        assert_malformed(&read_response(Vec::new()).0.unwrap_err());
+    }
+
+    /// A stream whose connection fails on every read.
+    struct Reset;
+
+    impl AsyncRead for Reset {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()))
+        }
+    }
+
+    /// Proves a transport failure is passed on as it is and not counted as the
+    /// peer sending a malformed message.
+    #[test]
+    fn a_broken_connection_is_not_malformed() {
+        let e = block_on(SyncCodec.read_request(&protocol(), &mut Reset)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        assert!(!is_malformed(&e));
+        let e = block_on(SyncCodec.read_response(&protocol(), &mut Reset)).unwrap_err();
+        assert!(!is_malformed(&e));
+    }
 }

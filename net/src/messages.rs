@@ -47,7 +47,11 @@ impl SignedHeader {
     }
 
     /// Checks chain, proposer and signature: everything but the body.
-    pub fn verify(&self, chain_id: &ChainId, sequencer: &SequencerPublicKey) -> Result<(), BlockError> {
+    pub fn verify(
+        &self,
+        chain_id: &ChainId,
+        sequencer: &SequencerPublicKey,
+    ) -> Result<(), BlockError> {
         if &self.header.chain_id != chain_id {
             return Err(BlockError::WrongChain);
         }
@@ -288,10 +292,7 @@ impl Encode for SyncedBlock {
 
 impl Decode for SyncedBlock {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            block: Block::decode_from(reader)?,
-            witness: decode_option(reader, "witness")?,
-        })
+        Ok(Self { block: Block::decode_from(reader)?, witness: decode_option(reader, "witness")? })
     }
 }
 
@@ -333,5 +334,541 @@ fn decode_option<T: Decode>(
         0 => Ok(None),
         1 => Ok(Some(T::decode_from(reader)?)),
         tag => Err(DecodeError::UnknownTag { field, tag }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use starling_core::chain::{
+        Allocation, BlockTemplate, BuiltBlock, Genesis, build_block, verify_block,
+    };
+    use starling_core::crypto::{SequencerKey, SignatureError, StarkSecretKey};
+    use starling_core::encoding::WIRE_VERSION;
+    use starling_core::state::StateTree;
+    use starling_core::types::{Call, Transaction, TxBody};
+
+    struct Fixture {
+        genesis: Genesis,
+        key: SequencerKey,
+        users: Vec<StarkSecretKey>,
+    }
+
+    fn fixture() -> Fixture {
+        let key = SequencerKey::from_seed(&[1; 32]);
+        let users: Vec<StarkSecretKey> =
+            (10..13).map(|i| StarkSecretKey::from_entropy(&[i; 32])).collect();
+        let genesis = Genesis {
+            chain_id: ChainId::new("starling-test").unwrap(),
+            sequencer: key.public_key(),
+            timestamp_ms: 1_000,
+            allocations: users
+                .iter()
+                .map(|u| Allocation { address: u.public_key().address(), balance: 100 })
+                .collect(),
+        };
+        Fixture { genesis, key, users }
+    }
+
+    fn address(f: &Fixture, user: usize) -> Address {
+        f.users[user].public_key().address()
+    }
+
+    fn pay(f: &Fixture, from: usize, nonce: u64, to: usize, amount: u64) -> Transaction {
+        let body = TxBody {
+            chain_id: f.genesis.chain_id.clone(),
+            sender_key: f.users[from].public_key(),
+            nonce,
+            fee: 1,
+            call: Call::Transfer { to: address(f, to), amount },
+        };
+        body.sign(&f.users[from])
+    }
+
+    fn build(
+        f: &Fixture,
+        state: &mut StateTree,
+        parent: &Header,
+        txs: Vec<Transaction>,
+    ) -> BuiltBlock {
+        let template =
+            BlockTemplate { parent, timestamp_ms: parent.timestamp_ms + 1000, key: &f.key };
+        build_block(state, template, txs)
+    }
+
+    /// The genesis block, then two real signed blocks with transfers, each with the
+    /// witness a stateless verifier needs, and the state after the last one.
+    fn chain(f: &Fixture) -> (Block, Vec<BuiltBlock>, StateTree) {
+        let (genesis, mut state) = f.genesis.block().unwrap();
+        let first =
+            build(f, &mut state, &genesis.header, vec![pay(f, 0, 0, 1, 10), pay(f, 1, 0, 2, 5)]);
+        assert!(first.rejected.is_empty());
+        let second = build(f, &mut state, &first.block.header, vec![pay(f, 2, 0, 0, 7)]);
+        assert!(second.rejected.is_empty());
+        (genesis, vec![first, second], state)
+    }
+
+    fn round_trip<M: Message + PartialEq + core::fmt::Debug>(value: &M) {
+        let bytes = value.encode_message();
+        assert_eq!(bytes[0], WIRE_VERSION);
+        assert!(bytes.len() <= M::MAX_BYTES, "{} bytes over the limit", bytes.len());
+        let back = M::decode_message(&bytes).unwrap();
+        assert_eq!(&back, value);
+        assert_eq!(back.encode_message(), bytes, "re-encoding is canonical");
+    }
+
+    fn blocks_response(f: &Fixture) -> SyncResponse {
+        let (_, built, _) = chain(f);
+        SyncResponse::Blocks(vec![
+            SyncedBlock { block: built[0].block.clone(), witness: Some(built[0].witness.clone()) },
+            SyncedBlock { block: built[1].block.clone(), witness: None },
+        ])
+    }
+
+    /// Proves every sync request variant round-trips exactly, at its limits too.
+    #[test]
+    fn every_request_round_trips() {
+        let f = fixture();
+        let requests = [
+            SyncRequest::Status,
+            SyncRequest::Headers { from: 0, count: 0 },
+            SyncRequest::Headers { from: u64::MAX, count: MAX_HEADERS_PER_REQUEST },
+            SyncRequest::Blocks { from: 7, count: 1, witnesses: false },
+            SyncRequest::Blocks { from: 7, count: MAX_BLOCKS_PER_REQUEST, witnesses: true },
+            SyncRequest::StateChunk { height: 3, start: Address([0; 32]), count: 1 },
+            SyncRequest::StateChunk {
+                height: u64::MAX,
+                start: address(&f, 2),
+                count: MAX_CHUNK_ACCOUNTS,
+            },
+        ];
+        for request in &requests {
+            round_trip(request);
+        }
+    }
+
+    /// Proves every sync response variant round-trips exactly, with real signed
+    /// blocks and witnesses, and that a block and witness still verify afterwards.
+    #[test]
+    fn every_response_round_trips() {
+        let f = fixture();
+        let (genesis, built, state) = chain(&f);
+        let head = &built[1].block;
+        let accounts: Vec<Address> = (0..3).map(|i| address(&f, i)).collect();
+
+        let mut responses = vec![
+            SyncResponse::Status(PeerStatus {
+                genesis_hash: genesis.hash(),
+                head_height: head.header.height,
+                head_hash: head.hash(),
+                snapshot_height: None,
+            }),
+            SyncResponse::Status(PeerStatus {
+                genesis_hash: genesis.hash(),
+                head_height: head.header.height,
+                head_hash: head.hash(),
+                snapshot_height: Some(1),
+            }),
+            SyncResponse::Headers(vec![]),
+            SyncResponse::Headers(vec![
+                SignedHeader::of(&genesis),
+                SignedHeader::of(&built[0].block),
+                SignedHeader::of(head),
+            ]),
+            SyncResponse::Blocks(vec![]),
+            blocks_response(&f),
+            SyncResponse::StateChunk(StateChunk {
+                height: 2,
+                accounts: state.witness(&accounts[..2]),
+                next: Some(accounts[2]),
+            }),
+            SyncResponse::StateChunk(StateChunk {
+                height: 2,
+                accounts: state.witness(&accounts),
+                next: None,
+            }),
+            SyncResponse::StateChunk(StateChunk {
+                height: 0,
+                accounts: Witness::default(),
+                next: None,
+            }),
+        ];
+        responses.extend(
+            [Refusal::RateLimited, Refusal::Unavailable, Refusal::Busy].map(SyncResponse::Refused),
+        );
+        for response in &responses {
+            round_trip(response);
+        }
+
+        // What came back is still a block a stateless verifier accepts.
+        let bytes = blocks_response(&f).encode_message();
+        let SyncResponse::Blocks(blocks) = SyncResponse::decode_message(&bytes).unwrap() else {
+            panic!("not a blocks response");
+        };
+        let witness = blocks[0].witness.as_ref().unwrap();
+        verify_block(
+            &blocks[0].block,
+            &genesis.header,
+            witness,
+            &f.genesis.chain_id,
+            &f.genesis.sequencer,
+        )
+        .unwrap();
+        assert_eq!(blocks[1].witness, None);
+    }
+
+    /// Proves a signed header of a real sealed block verifies, hashes like its block
+    /// and round-trips as a message within its size limit.
+    #[test]
+    fn a_sealed_blocks_header_verifies() {
+        let f = fixture();
+        let (_, built, _) = chain(&f);
+        let block = &built[1].block;
+        let signed = SignedHeader::of(block);
+        assert_eq!(signed.verify(&f.genesis.chain_id, &f.key.public_key()), Ok(()));
+        assert_eq!(signed.hash(), block.hash());
+        assert_eq!(signed.height(), 2);
+        round_trip(&signed);
+    }
+
+    /// Proves a header on another chain is refused as WrongChain.
+    #[test]
+    fn a_header_of_another_chain_is_refused() {
+        let f = fixture();
+        let (_, built, _) = chain(&f);
+        let signed = SignedHeader::of(&built[0].block);
+        let other = ChainId::new("starling-other").unwrap();
+        assert_eq!(signed.verify(&other, &f.key.public_key()), Err(BlockError::WrongChain));
+    }
+
+    /// Proves a header proposed by a key other than the sequencer's is refused as
+    /// UnexpectedProposer, naming both keys, even when its own signature is valid.
+    #[test]
+    fn a_header_from_another_proposer_is_refused() {
+        let f = fixture();
+        let (_, built, _) = chain(&f);
+        let signed = SignedHeader::of(&built[0].block);
+        let other = SequencerKey::from_seed(&[9; 32]);
+        assert_eq!(
+            signed.verify(&f.genesis.chain_id, &other.public_key()),
+            Err(BlockError::UnexpectedProposer {
+                expected: other.public_key(),
+                found: f.key.public_key()
+            })
+        );
+        // A header the other key proposed and signed itself is no better.
+        let mut header = built[0].block.header.clone();
+        header.proposer = other.public_key();
+        let forged = SignedHeader::of(&header.seal(&other, built[0].block.transactions.clone()));
+        assert_eq!(forged.verify(&f.genesis.chain_id, &other.public_key()), Ok(()));
+        assert!(matches!(
+            forged.verify(&f.genesis.chain_id, &f.key.public_key()),
+            Err(BlockError::UnexpectedProposer { .. })
+        ));
+    }
+
+    /// Proves changing any signed header field (or the signature), or signing with
+    /// another key under the sequencer's name, is refused as BadSignature.
+    #[test]
+    fn a_changed_header_fails_its_signature() {
+        let f = fixture();
+        let (_, built, _) = chain(&f);
+        let signed = SignedHeader::of(&built[1].block);
+        let changes: [fn(&mut SignedHeader); 6] = [
+            |s| s.header.height += 1,
+            |s| s.header.parent_hash = Hash([1; 32]),
+            |s| s.header.state_root = Hash([2; 32]),
+            |s| s.header.tx_root = Hash([3; 32]),
+            |s| s.header.timestamp_ms += 1,
+            |s| s.signature.0[0] ^= 1,
+        ];
+        for change in changes {
+            let mut changed = signed.clone();
+            change(&mut changed);
+            assert!(matches!(
+                changed.verify(&f.genesis.chain_id, &f.key.public_key()),
+                Err(BlockError::BadSignature(_))
+            ));
+        }
+        let other = SequencerKey::from_seed(&[9; 32]);
+        let impostor = SignedHeader { signature: other.sign(&signed.hash().0), ..signed.clone() };
+        assert_eq!(
+            impostor.verify(&f.genesis.chain_id, &f.key.public_key()),
+            Err(BlockError::BadSignature(SignatureError::Mismatch))
+        );
+    }
+
+    /// Proves a signed header with the longest chain id still fits its message limit.
+    #[test]
+    fn the_largest_signed_header_fits_its_limit() {
+        let key = SequencerKey::from_seed(&[1; 32]);
+        let header = Header {
+            chain_id: ChainId::new(&"x".repeat(ChainId::MAX_LEN)).unwrap(),
+            height: u64::MAX,
+            parent_hash: Hash([1; 32]),
+            state_root: Hash([2; 32]),
+            tx_root: Hash([3; 32]),
+            timestamp_ms: u64::MAX,
+            proposer: key.public_key(),
+        };
+        let signed = SignedHeader::of(&header.seal(&key, vec![]));
+        round_trip(&signed);
+        assert!(signed.encode_message().len() > MIN_SIGNED_HEADER_BYTES);
+    }
+
+    /// Proves a request asking for more headers, blocks or accounts than allowed is
+    /// refused with TooLong, while the limit itself is accepted.
+    #[test]
+    fn requests_over_their_count_limits_are_refused() {
+        let over = [
+            (
+                SyncRequest::Headers { from: 1, count: MAX_HEADERS_PER_REQUEST + 1 },
+                "header count",
+                MAX_HEADERS_PER_REQUEST,
+            ),
+            (
+                SyncRequest::Blocks { from: 1, count: MAX_BLOCKS_PER_REQUEST + 1, witnesses: true },
+                "block count",
+                MAX_BLOCKS_PER_REQUEST,
+            ),
+            (
+                SyncRequest::StateChunk {
+                    height: 1,
+                    start: Address([0; 32]),
+                    count: MAX_CHUNK_ACCOUNTS + 1,
+                },
+                "account count",
+                MAX_CHUNK_ACCOUNTS,
+            ),
+            (
+                SyncRequest::Headers { from: 1, count: u32::MAX },
+                "header count",
+                MAX_HEADERS_PER_REQUEST,
+            ),
+        ];
+        for (request, field, max) in over {
+            let len = match request {
+                SyncRequest::Headers { count, .. }
+                | SyncRequest::Blocks { count, .. }
+                | SyncRequest::StateChunk { count, .. } => count as usize,
+                SyncRequest::Status => unreachable!(),
+            };
+            assert_eq!(
+                SyncRequest::decode_message(&request.encode_message()),
+                Err(DecodeError::TooLong { field, len, max: max as usize })
+            );
+        }
+    }
+
+    /// Proves unknown request, response and refusal tags are refused as UnknownTag.
+    #[test]
+    fn unknown_tags_are_refused() {
+        for tag in [4, 5, 0x80, 0xff] {
+            assert_eq!(
+                SyncRequest::decode_message(&[WIRE_VERSION, tag]),
+                Err(DecodeError::UnknownTag { field: "sync request", tag })
+            );
+        }
+        for tag in [5, 6, 0x80, 0xff] {
+            assert_eq!(
+                SyncResponse::decode_message(&[WIRE_VERSION, tag]),
+                Err(DecodeError::UnknownTag { field: "sync response", tag })
+            );
+        }
+        assert_eq!(
+            SyncResponse::decode_message(&[WIRE_VERSION, 4, 3]),
+            Err(DecodeError::UnknownTag { field: "refusal", tag: 3 })
+        );
+    }
+
+    /// Proves a witnesses flag other than 0 or 1 is refused, not read as true.
+    #[test]
+    fn a_flag_byte_of_two_is_refused() {
+        let mut bytes = SyncRequest::Blocks { from: 1, count: 2, witnesses: true }.encode_message();
+        *bytes.last_mut().unwrap() = 2;
+        assert_eq!(
+            SyncRequest::decode_message(&bytes),
+            Err(DecodeError::InvalidValue { field: "witnesses flag", reason: "a flag is 0 or 1" })
+        );
+    }
+
+    /// Proves an option tag other than 0 or 1 is refused in each optional field:
+    /// snapshot height, a block's witness, and a state chunk's next address.
+    #[test]
+    fn unknown_option_tags_are_refused() {
+        let status = SyncResponse::Status(PeerStatus {
+            genesis_hash: Hash([1; 32]),
+            head_height: 5,
+            head_hash: Hash([2; 32]),
+            snapshot_height: None,
+        });
+        let mut bytes = status.encode_message();
+        *bytes.last_mut().unwrap() = 2;
+        assert_eq!(
+            SyncResponse::decode_message(&bytes),
+            Err(DecodeError::UnknownTag { field: "snapshot height", tag: 2 })
+        );
+
+        let f = fixture();
+        let (_, built, _) = chain(&f);
+        let blocks = SyncResponse::Blocks(vec![SyncedBlock {
+            block: built[0].block.clone(),
+            witness: None,
+        }]);
+        let mut bytes = blocks.encode_message();
+        *bytes.last_mut().unwrap() = 7;
+        assert_eq!(
+            SyncResponse::decode_message(&bytes),
+            Err(DecodeError::UnknownTag { field: "witness", tag: 7 })
+        );
+
+        let chunk = SyncResponse::StateChunk(StateChunk {
+            height: 1,
+            accounts: Witness::default(),
+            next: None,
+        });
+        let mut bytes = chunk.encode_message();
+        *bytes.last_mut().unwrap() = 0xff;
+        assert_eq!(
+            SyncResponse::decode_message(&bytes),
+            Err(DecodeError::UnknownTag { field: "next address", tag: 0xff })
+        );
+    }
+
+    /// Proves a message with any wire version but the current one is refused.
+    #[test]
+    fn a_wrong_wire_version_is_refused() {
+        let f = fixture();
+        let request = SyncRequest::Headers { from: 1, count: 2 }.encode_message();
+        let response = blocks_response(&f).encode_message();
+        for version in [0, WIRE_VERSION + 1, 0xff] {
+            let mut bytes = request.clone();
+            bytes[0] = version;
+            let wrong = DecodeError::UnknownTag { field: "wire version", tag: version };
+            assert_eq!(SyncRequest::decode_message(&bytes), Err(wrong.clone()));
+            let mut bytes = response.clone();
+            bytes[0] = version;
+            assert_eq!(SyncResponse::decode_message(&bytes), Err(wrong));
+        }
+    }
+
+    /// Proves a valid message followed by extra bytes is refused as TrailingBytes.
+    #[test]
+    fn trailing_bytes_are_refused() {
+        let f = fixture();
+        let mut request = SyncRequest::Status.encode_message();
+        request.push(0);
+        assert_eq!(SyncRequest::decode_message(&request), Err(DecodeError::TrailingBytes(1)));
+        let mut response = blocks_response(&f).encode_message();
+        response.extend_from_slice(&[0, 0, 0]);
+        assert_eq!(SyncResponse::decode_message(&response), Err(DecodeError::TrailingBytes(3)));
+    }
+
+    /// Proves every truncation of a real encoded Blocks response (and of each
+    /// request) is an error, never a panic or a shorter valid message.
+    #[test]
+    fn every_truncation_is_an_error() {
+        let f = fixture();
+        let bytes = blocks_response(&f).encode_message();
+        for n in 0..bytes.len() {
+            assert!(SyncResponse::decode_message(&bytes[..n]).is_err(), "prefix of {n} bytes");
+        }
+        let requests = [
+            SyncRequest::Status,
+            SyncRequest::Headers { from: 1, count: 2 },
+            SyncRequest::Blocks { from: 1, count: 2, witnesses: true },
+            SyncRequest::StateChunk { height: 1, start: address(&f, 0), count: 2 },
+        ];
+        for request in requests {
+            let bytes = request.encode_message();
+            for n in 0..bytes.len() {
+                assert!(
+                    SyncRequest::decode_message(&bytes[..n]).is_err(),
+                    "{request:?} cut at {n}"
+                );
+            }
+        }
+    }
+
+    /// Proves flipping any single byte of a real encoded Blocks response never
+    /// panics the decoder (it either errors or decodes to a different value).
+    #[test]
+    fn corrupting_any_byte_never_panics() {
+        let f = fixture();
+        let original = blocks_response(&f);
+        let bytes = original.encode_message();
+        for i in 0..bytes.len() {
+            for flip in [0x01, 0xff] {
+                let mut corrupt = bytes.clone();
+                corrupt[i] ^= flip;
+                if let Ok(decoded) = SyncResponse::decode_message(&corrupt) {
+                    assert_ne!(decoded, original, "byte {i} changed but decoded the same");
+                }
+            }
+        }
+    }
+
+    /// Proves a forged Headers or Blocks count is refused from the count alone,
+    /// before any item is read or allocated: TooLong over the limit, UnexpectedEnd
+    /// for the bytes the count would need when they are not there.
+    #[test]
+    fn forged_list_lengths_are_refused_before_allocation() {
+        for (tag, field, max) in
+            [(1, "headers", MAX_HEADERS_PER_REQUEST), (2, "blocks", MAX_BLOCKS_PER_REQUEST)]
+        {
+            let forged = |count: u32| {
+                let mut bytes = vec![WIRE_VERSION, tag];
+                bytes.extend_from_slice(&count.to_le_bytes());
+                SyncResponse::decode_message(&bytes)
+            };
+            assert_eq!(
+                forged(u32::MAX),
+                Err(DecodeError::TooLong { field, len: u32::MAX as usize, max: max as usize })
+            );
+            assert_eq!(
+                forged(max + 1),
+                Err(DecodeError::TooLong { field, len: max as usize + 1, max: max as usize })
+            );
+            // Within the limit, but nothing follows: the shortfall is computed from
+            // the count (count × smallest item), not found by reading an item.
+            for count in [1, max.min(1000)] {
+                assert_eq!(
+                    forged(count),
+                    Err(DecodeError::UnexpectedEnd {
+                        needed: count as usize * MIN_SIGNED_HEADER_BYTES,
+                        remaining: 0
+                    })
+                );
+            }
+        }
+        let mut bytes = vec![WIRE_VERSION, 1];
+        bytes.extend_from_slice(&1000u32.to_le_bytes());
+        assert_eq!(
+            SyncResponse::decode_message(&bytes),
+            Err(DecodeError::UnexpectedEnd {
+                needed: 1000 * MIN_SIGNED_HEADER_BYTES,
+                remaining: 0
+            })
+        );
+    }
+
+    /// Proves an input over a message's byte limit is refused before it is parsed.
+    #[test]
+    fn oversized_messages_are_refused_before_parsing() {
+        let mut bytes = SyncRequest::Status.encode_message();
+        bytes.resize(SyncRequest::MAX_BYTES + 1, 0);
+        assert_eq!(
+            SyncRequest::decode_message(&bytes),
+            Err(DecodeError::MessageTooLong {
+                len: SyncRequest::MAX_BYTES + 1,
+                max: SyncRequest::MAX_BYTES
+            })
+        );
+        let mut bytes = SyncResponse::Refused(Refusal::Busy).encode_message();
+        bytes.resize(MAX_RESPONSE_BYTES + 1, 0);
+        assert!(matches!(
+            SyncResponse::decode_message(&bytes),
+            Err(DecodeError::MessageTooLong { .. })
+        ));
     }
 }

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::chain_state::ChainState;
 use crate::cli::DevnetArgs;
-use crate::commands::node::{listen, serve};
+use crate::commands::node::{listen, net_options, serve};
 use crate::config;
 use crate::devnet;
 use crate::node::Node;
@@ -28,5 +28,6 @@ pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
     let chain = ChainState::open(&data_dir, genesis, Default::default())?;
     let node = Node::new(chain, true);
     tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
-    serve(node, listening, Some((key, limits))).await
+    let net = net_options(args.p2p, &data_dir);
+    serve(node, listening, Some((key, limits)), net).await
 }

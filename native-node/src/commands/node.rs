@@ -10,9 +10,10 @@ use starling_core::crypto::SequencerKey;
 use tokio::net::TcpListener;
 
 use crate::chain_state::ChainState;
-use crate::cli::{HttpArgs, NodeArgs};
+use crate::cli::{HttpArgs, NodeArgs, P2pArgs};
 use crate::config::{self, NodeConfig};
 use crate::keys;
+use crate::network::{self, NetOptions};
 use crate::node::{self, BlockLimits, Node};
 
 /// The HTTP port, bound before anything else is done: a busy port then fails at
@@ -31,13 +32,27 @@ pub async fn listen(http: HttpArgs, default_port: u16) -> Result<Listening> {
     Ok(Listening { listener, local, web_dir })
 }
 
-/// Serves the node over HTTP and, with a key, produces blocks; prints the page URL.
+/// The network options for a node keeping its data in `data_dir`.
+pub fn net_options(p2p: P2pArgs, data_dir: &Path) -> NetOptions {
+    NetOptions {
+        data_dir: data_dir.to_path_buf(),
+        host: p2p.p2p_host,
+        port: p2p.p2p_port,
+        bootstrap: p2p.bootstrap,
+        discovery: !p2p.no_discovery,
+    }
+}
+
+/// Joins the network, serves the node over HTTP and, with a key, produces blocks;
+/// prints the page URL.
 pub async fn serve(
     node: Arc<Node>,
     listening: Listening,
     producer: Option<(SequencerKey, BlockLimits)>,
+    net: NetOptions,
 ) -> Result<()> {
     let Listening { listener, local, web_dir } = listening;
+    let network = network::start(node.clone(), net).await?;
     let app = node::router(node.clone(), web_dir);
     println!("http://{local}/");
     let server = tokio::spawn(node::serve(listener, app));
@@ -49,6 +64,7 @@ pub async fn serve(
     };
     tokio::select! {
         r = server => r.context("HTTP server task failed")?,
+        r = network => r.context("network task failed")?,
         r = producing => r,
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("shutting down");
@@ -88,7 +104,8 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
     let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
     tracing::info!(height = chain.head.height, root = %chain.head.state_root, "opened the chain");
     let node = Node::new(chain, key.is_some());
-    serve(node, listening, key.map(|k| (k, limits))).await
+    let net = net_options(args.p2p, &data_dir);
+    serve(node, listening, key.map(|k| (k, limits)), net).await
 }
 
 pub fn load_genesis(path: &Path) -> Result<Genesis> {

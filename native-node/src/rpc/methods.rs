@@ -3,11 +3,12 @@
 
 use serde_json::{Value, json};
 use starling_core::encoding::{Decode, Message, Reader};
-use starling_core::exec::{VerifiedTransaction, check_chain};
 use starling_core::mempool::MempoolError;
 use starling_core::types::{Address, Block, Call, Hash, Header, Transaction};
 
 use super::protocol::{RpcError, param, required, required_as};
+use starling_net::names::Topic;
+
 use crate::chain_state::{ChainState, SubmitError};
 use crate::node::Node;
 use crate::storage::Store;
@@ -228,7 +229,8 @@ fn status(node: &Node, chain: &ChainState) -> Value {
         "head_hash": chain.head.hash(),
         "state_root": chain.head.state_root,
         "mode": "single",
-        "peers": 0,
+        "peers": node.net.peers(),
+        "listen": node.net.listen(),
         "sequencer": chain.genesis.sequencer,
         "producing": node.producing,
         "mempool": chain.mempool.len(),
@@ -267,41 +269,17 @@ fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
     let tx = Transaction::decode_message(&bytes)
         .map_err(|e| RpcError::invalid_params(format!("malformed transaction: {e}")))?;
     let hash = tx.hash();
-    let size = bytes.len();
-    // The cheap chain check and the ~0.5 ms signature check run before taking the
-    // chain lock, so a flood of submissions does not stall block production.
-    let chain_id = node.chain_id.clone();
-    let verified = check_chain(&tx, &chain_id)
-        .and_then(|()| VerifiedTransaction::verify(tx))
-        .map_err(|e| {
-            node.metrics.tx_rejected("invalid");
-            mempool_error(MempoolError::Invalid(e))
-        })?;
-    let result = node.chain.lock().expect("chain lock poisoned").submit(verified);
-    match result {
-        Ok(_) => {
-            node.metrics.tx_accepted.inc();
-            tracing::debug!(%hash, size, "accepted a transaction");
+    match node.admit(tx) {
+        Ok(()) => {
+            tracing::debug!(%hash, size = bytes.len(), "accepted a transaction");
+            node.net.publish(Topic::Transactions, bytes);
             Ok(json!({ "transaction_hash": hash }))
         }
-        Err(SubmitError::Rejected(e)) => {
-            node.metrics.tx_rejected(rejection_label(&e));
-            Err(mempool_error(e))
-        }
+        Err(SubmitError::Rejected(e)) => Err(mempool_error(e)),
         Err(SubmitError::Storage(e)) => Err(RpcError::internal(e)),
     }
 }
 
-fn rejection_label(e: &MempoolError) -> &'static str {
-    match e {
-        MempoolError::Invalid(_) => "invalid",
-        MempoolError::NonceTooLow { .. } | MempoolError::NonceTooFar { .. } => "nonce",
-        MempoolError::InsufficientBalance { .. } => "balance",
-        MempoolError::AlreadyKnown(_) => "duplicate",
-        MempoolError::FeeTooLow { .. } | MempoolError::ReplacementUnderpriced { .. } => "fee",
-        _ => "limits",
-    }
-}
 
 /// Maps a mempool rejection to Starknet's error codes where one matches.
 fn mempool_error(e: MempoolError) -> RpcError {

@@ -1,0 +1,633 @@
+//! The network task: one loop that owns the swarm.
+//!
+//! Anything slow (reading the store, checking signatures, applying blocks) runs on
+//! a blocking thread and reports back through `work`, so the loop itself only
+//! routes messages and never stalls on a peer.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use futures::StreamExt;
+use libp2p::gossipsub::{self, MessageAcceptance, MessageId, TopicHash};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad};
+use starling_core::encoding::Message;
+use starling_core::mempool::MempoolError;
+use starling_core::types::{Hash, Transaction};
+use starling_net::behaviour::{Behaviour, BehaviourEvent, NetConfig, gossip_limit};
+use starling_net::codec::is_malformed;
+use starling_net::messages::{Refusal, SignedHeader, SyncRequest, SyncResponse, SyncedBlock};
+use starling_net::names::Topic;
+use starling_net::reputation::{Offence, Reputation, ReputationConfig, Standing};
+use starling_net::sync::{BlockRange, Outcome, SyncConfig, SyncDriver};
+use tokio::sync::{Semaphore, mpsc};
+
+use super::swarm::{self, Ports};
+use super::{NetCommand, NetOptions, serve};
+use crate::chain_state::{FollowError, SubmitError};
+use crate::node::Node;
+
+/// Sync answers being prepared at once; more are refused as busy.
+const MAX_SERVING: usize = 8;
+/// Gossiped transactions being checked at once; more are dropped.
+const MAX_CHECKING: usize = 64;
+/// Announced headers waiting for their block; older ones are let go.
+const MAX_ANNOUNCED: usize = 256;
+const ANNOUNCED_TTL_MS: u64 = 30_000;
+/// Connections this node tries to keep when discovery is on.
+const TARGET_PEERS: usize = 8;
+/// How often bootstrap peers are redialled while disconnected.
+const REDIAL_MS: u64 = 3_000;
+
+/// What a request this node sent was for.
+enum Asked {
+    Status,
+    Blocks(BlockRange),
+}
+
+/// A header announced on gossip whose block this node does not have yet: it is
+/// forwarded (accepted) only once the block is applied.
+struct Announced {
+    id: MessageId,
+    source: PeerId,
+    height: u64,
+    hash: Hash,
+    received_ms: u64,
+}
+
+/// Results of work done off the loop.
+enum Work {
+    Answer { channel: ResponseChannel<SyncResponse>, response: SyncResponse },
+    Followed { peer: PeerId, head: u64, invalid: bool },
+    TxChecked { id: MessageId, source: PeerId, verdict: MessageAcceptance, offence: Option<Offence> },
+    Fatal(anyhow::Error),
+}
+
+pub struct EventLoop {
+    node: Arc<Node>,
+    swarm: Swarm<Behaviour>,
+    options: NetOptions,
+    commands: mpsc::Receiver<NetCommand>,
+    work_tx: mpsc::UnboundedSender<Work>,
+    work_rx: mpsc::UnboundedReceiver<Work>,
+    topics: HashMap<TopicHash, Topic>,
+    sync: SyncDriver<PeerId>,
+    reputation: Reputation<PeerId>,
+    asked: HashMap<OutboundRequestId, (PeerId, Asked)>,
+    announced: VecDeque<Announced>,
+    serving: Arc<Semaphore>,
+    checking: Arc<Semaphore>,
+    ports: Ports,
+    bootstrap: Vec<(PeerId, Multiaddr)>,
+    last_redial_ms: u64,
+    started: Instant,
+}
+
+impl EventLoop {
+    pub async fn new(
+        node: Arc<Node>,
+        options: NetOptions,
+        commands: mpsc::Receiver<NetCommand>,
+    ) -> Result<Self> {
+        let keypair = swarm::identity(&options.data_dir)?;
+        let certificate = swarm::certificate(&options.data_dir)?;
+        let mut config = NetConfig::new(node.chain_id.clone());
+        config.discovery = options.discovery;
+        let mut swarm = swarm::build(keypair, certificate, &config).await?;
+        if let Some(kad) = swarm.behaviour_mut().kad.as_mut() {
+            kad.set_mode(Some(kad::Mode::Server));
+        }
+        let wanted = match options.port {
+            Some(port) => Ports::from_base(port)?,
+            None => Ports::saved(&options.data_dir),
+        };
+        for (addr, fallback) in wanted.addrs(options.host).into_iter().zip(Ports::default().addrs(options.host)) {
+            if let Err(e) = swarm.listen_on(addr.clone()) {
+                if options.port.is_some() {
+                    return Err(e).with_context(|| format!("cannot listen on {addr} (choose another --p2p-port)"));
+                }
+                tracing::info!(%addr, error = %e, "the saved port is taken; using any free port");
+                swarm.listen_on(fallback).with_context(|| format!("cannot listen on {addr}"))?;
+            }
+        }
+        let bootstrap = bootstrap_peers(&options.bootstrap)?;
+        for (peer, addr) in &bootstrap {
+            if let Some(kad) = swarm.behaviour_mut().kad.as_mut() {
+                kad.add_address(peer, addr.clone());
+            }
+        }
+        let topics = Topic::ALL.iter().map(|t| (t.on(&node.chain_id).hash(), *t)).collect();
+        let head = node.chain.lock().expect("chain lock poisoned").head.height;
+        let (work_tx, work_rx) = mpsc::unbounded_channel();
+        tracing::info!(peer_id = %swarm.local_peer_id(), "joining the network");
+        Ok(Self {
+            node,
+            swarm,
+            options,
+            commands,
+            work_tx,
+            work_rx,
+            topics,
+            sync: SyncDriver::new(head, SyncConfig::default()),
+            reputation: Reputation::new(ReputationConfig::default()),
+            asked: HashMap::new(),
+            announced: VecDeque::new(),
+            serving: Arc::new(Semaphore::new(MAX_SERVING)),
+            checking: Arc::new(Semaphore::new(MAX_CHECKING)),
+            ports: Ports::default(),
+            bootstrap,
+            last_redial_ms: 0,
+            started: Instant::now(),
+        })
+    }
+
+    /// Runs until a fatal error (the store failing under a block being followed).
+    pub async fn run(mut self) -> Result<()> {
+        self.redial();
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm(event),
+                Some(command) = self.commands.recv() => self.on_command(command),
+                Some(work) = self.work_rx.recv() => self.on_work(work)?,
+                _ = tick.tick() => self.on_tick(),
+            }
+            self.drive_sync();
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn on_command(&mut self, command: NetCommand) {
+        match command {
+            NetCommand::Publish { topic, data } => {
+                let topic = topic.on(&self.node.chain_id);
+                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+                    // No peers yet, or a duplicate: gossip is best effort, sync catches up.
+                    tracing::debug!(error = %e, "gossip publish skipped");
+                }
+            }
+        }
+    }
+
+    fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => self.on_listen(address),
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                let address = self.with_peer_id(address);
+                self.node.net.update(|i| i.listen.retain(|a| a != &address));
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, endpoint, .. } => {
+                tracing::debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "connected");
+                if num_established.get() == 1 {
+                    self.ask(peer_id, SyncRequest::Status, Asked::Status);
+                }
+                self.count_peers();
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+                if num_established == 0 {
+                    tracing::debug!(peer = %peer_id, "disconnected");
+                    self.sync.peer_gone(&peer_id);
+                    self.reputation.disconnected(&peer_id);
+                }
+                self.count_peers();
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(peer = ?peer_id, %error, "dial failed");
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour(event),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => self.on_gossip(propagation_source, message_id, message),
+            BehaviourEvent::Sync(event) => self.on_sync(event),
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                    for addr in info.listen_addrs {
+                        kad.add_address(&peer_id, addr);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_listen(&mut self, address: Multiaddr) {
+        self.ports.learn(&address);
+        if self.options.port.is_none() && self.ports.is_complete() {
+            if let Err(e) = self.ports.save(&self.options.data_dir) {
+                tracing::warn!(error = %e, "the p2p ports will differ after a restart");
+            }
+        }
+        let address = self.with_peer_id(address);
+        tracing::info!(%address, "listening");
+        self.node.net.update(|i| i.listen.push(address));
+    }
+
+    fn with_peer_id(&self, address: Multiaddr) -> Multiaddr {
+        address.with_p2p(*self.swarm.local_peer_id()).unwrap_or_else(|a| a)
+    }
+
+    fn count_peers(&mut self) {
+        let peers = self.swarm.connected_peers().count();
+        self.node.net.update(|i| i.peers = peers);
+        self.node.metrics.peers.set(peers as i64);
+    }
+
+    // --- gossip ---------------------------------------------------------------
+
+    fn on_gossip(&mut self, source: PeerId, id: MessageId, message: gossipsub::Message) {
+        let Some(&topic) = self.topics.get(&message.topic) else {
+            return self.validate(&id, &source, MessageAcceptance::Ignore);
+        };
+        if message.data.len() > gossip_limit(topic) {
+            self.penalize(source, Offence::Oversized);
+            return self.validate(&id, &source, MessageAcceptance::Reject);
+        }
+        match topic {
+            Topic::Blocks => self.on_header(source, id, &message.data),
+            Topic::Transactions => self.on_transaction(source, id, &message.data),
+            // Filled in by the consensus and proving issues.
+            Topic::Votes | Topic::Proofs | Topic::Jobs => {
+                self.validate(&id, &source, MessageAcceptance::Ignore)
+            }
+        }
+    }
+
+    fn validate(&mut self, id: &MessageId, source: &PeerId, verdict: MessageAcceptance) {
+        self.swarm.behaviour_mut().gossipsub.report_message_validation_result(id, source, verdict);
+    }
+
+    /// A new head announced: checked, then held until its block is applied.
+    fn on_header(&mut self, source: PeerId, id: MessageId, data: &[u8]) {
+        let header = match SignedHeader::decode_message(data) {
+            Ok(h) => h,
+            Err(_) => {
+                self.penalize(source, Offence::MalformedMessage);
+                return self.validate(&id, &source, MessageAcceptance::Reject);
+            }
+        };
+        let sequencer = self.node.sequencer;
+        if header.verify(&self.node.chain_id, &sequencer).is_err() {
+            self.penalize(source, Offence::InvalidSignature);
+            return self.validate(&id, &source, MessageAcceptance::Reject);
+        }
+        let height = header.height();
+        let hash = header.hash();
+        if height <= self.sync.local_head() {
+            let verdict = self.have_block(height, &hash);
+            return self.validate(&id, &source, verdict);
+        }
+        self.sync.peer_head(source, height);
+        if self.announced.len() >= MAX_ANNOUNCED {
+            if let Some(old) = self.announced.pop_front() {
+                self.validate(&old.id, &old.source, MessageAcceptance::Ignore);
+            }
+        }
+        let received_ms = self.now_ms();
+        self.announced.push_back(Announced { id, source, height, hash, received_ms });
+    }
+
+    /// Accept a header for forwarding only if this node holds that very block.
+    fn have_block(&self, height: u64, hash: &Hash) -> MessageAcceptance {
+        match self.node.store.height_of(hash) {
+            Ok(Some(h)) if h == height => MessageAcceptance::Accept,
+            _ => MessageAcceptance::Ignore,
+        }
+    }
+
+    /// Forwards the announcements whose blocks are now applied.
+    fn release_announced(&mut self) {
+        let head = self.sync.local_head();
+        let now = self.now_ms();
+        let mut keep = VecDeque::new();
+        while let Some(a) = self.announced.pop_front() {
+            if a.height <= head {
+                let verdict = self.have_block(a.height, &a.hash);
+                self.validate(&a.id, &a.source, verdict);
+            } else if now.saturating_sub(a.received_ms) > ANNOUNCED_TTL_MS {
+                self.validate(&a.id, &a.source, MessageAcceptance::Ignore);
+            } else {
+                keep.push_back(a);
+            }
+        }
+        self.announced = keep;
+    }
+
+    fn on_transaction(&mut self, source: PeerId, id: MessageId, data: &[u8]) {
+        let tx = match Transaction::decode_message(data) {
+            Ok(tx) => tx,
+            Err(_) => {
+                self.penalize(source, Offence::MalformedMessage);
+                return self.validate(&id, &source, MessageAcceptance::Reject);
+            }
+        };
+        let Ok(permit) = self.checking.clone().try_acquire_owned() else {
+            return self.validate(&id, &source, MessageAcceptance::Ignore);
+        };
+        let node = self.node.clone();
+        let work = self.work_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let (verdict, offence) = match node.admit(tx) {
+                Ok(()) => (MessageAcceptance::Accept, None),
+                Err(SubmitError::Rejected(MempoolError::Invalid(_))) => {
+                    (MessageAcceptance::Reject, Some(Offence::InvalidSignature))
+                }
+                Err(_) => (MessageAcceptance::Ignore, None),
+            };
+            drop(permit);
+            let _ = work.send(Work::TxChecked { id, source, verdict, offence });
+        });
+    }
+
+    // --- sync -----------------------------------------------------------------
+
+    fn ask(&mut self, peer: PeerId, request: SyncRequest, asked: Asked) {
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        self.asked.insert(id, (peer, asked));
+    }
+
+    fn drive_sync(&mut self) {
+        let now = self.now_ms();
+        if let Some((peer, range)) = self.sync.poll(now) {
+            let request = SyncRequest::Blocks { from: range.from, count: range.count, witnesses: false };
+            self.ask(peer, request, Asked::Blocks(range));
+        }
+    }
+
+    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+        use request_response::{Event, Message as Rr};
+        match event {
+            Event::Message { peer, message: Rr::Request { request, channel, .. }, .. } => {
+                self.on_request(peer, request, channel)
+            }
+            Event::Message { peer, message: Rr::Response { request_id, response }, .. } => {
+                if let Some((_, asked)) = self.asked.remove(&request_id) {
+                    self.on_response(peer, asked, response);
+                }
+            }
+            Event::OutboundFailure { peer, request_id, error, .. } => {
+                tracing::debug!(%peer, %error, "sync request failed");
+                let offence = match &error {
+                    request_response::OutboundFailure::Timeout => Some(Offence::Timeout),
+                    request_response::OutboundFailure::Io(e) if is_malformed(e) => {
+                        Some(Offence::MalformedMessage)
+                    }
+                    _ => None,
+                };
+                if let Some(offence) = offence {
+                    self.penalize(peer, offence);
+                }
+                if let Some((_, Asked::Blocks(_))) = self.asked.remove(&request_id) {
+                    let now = self.now_ms();
+                    self.sync.completed(&peer, Outcome::Failed, now);
+                }
+            }
+            Event::InboundFailure { peer, error: request_response::InboundFailure::Io(e), .. }
+                if is_malformed(&e) =>
+            {
+                self.penalize(peer, Offence::MalformedMessage)
+            }
+            _ => {}
+        }
+    }
+
+    fn on_request(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
+        let now = self.now_ms();
+        if !self.reputation.allow_request(&peer, now) {
+            self.penalize(peer, Offence::Flooding);
+            return self.respond(channel, SyncResponse::Refused(Refusal::RateLimited));
+        }
+        let Ok(permit) = self.serving.clone().try_acquire_owned() else {
+            return self.respond(channel, SyncResponse::Refused(Refusal::Busy));
+        };
+        let node = self.node.clone();
+        let work = self.work_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let response = serve::answer(&node, &request).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot answer a sync request");
+                SyncResponse::Refused(Refusal::Unavailable)
+            });
+            drop(permit);
+            let _ = work.send(Work::Answer { channel, response });
+        });
+    }
+
+    fn respond(&mut self, channel: ResponseChannel<SyncResponse>, response: SyncResponse) {
+        // Fails only if the peer has gone; nothing to do then.
+        let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+    }
+
+    fn on_response(&mut self, peer: PeerId, asked: Asked, response: SyncResponse) {
+        let now = self.now_ms();
+        match (asked, response) {
+            (Asked::Status, SyncResponse::Status(status)) => {
+                let genesis = self.node.chain.lock().expect("chain lock poisoned").genesis_hash;
+                if status.genesis_hash != genesis {
+                    tracing::warn!(%peer, "peer has another genesis; disconnecting");
+                    self.penalize(peer, Offence::InvalidBlock);
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                    return;
+                }
+                self.sync.peer_head(peer, status.head_height);
+            }
+            (Asked::Blocks(range), SyncResponse::Blocks(blocks)) => {
+                if !answers(&range, &blocks) {
+                    self.penalize(peer, Offence::InvalidBlock);
+                    return self.sync.completed(&peer, Outcome::Failed, now);
+                }
+                self.follow(peer, blocks);
+            }
+            (Asked::Blocks(_), SyncResponse::Refused(refusal)) => {
+                if refusal == Refusal::Unavailable {
+                    self.penalize(peer, Offence::UnhelpfulResponse);
+                }
+                self.sync.completed(&peer, Outcome::Empty, now);
+            }
+            (Asked::Status, SyncResponse::Refused(_)) => {}
+            (asked, _) => {
+                self.penalize(peer, Offence::InvalidBlock);
+                if matches!(asked, Asked::Blocks(_)) {
+                    self.sync.completed(&peer, Outcome::Failed, now);
+                }
+            }
+        }
+    }
+
+    /// Applies a peer's blocks in order on a blocking thread.
+    fn follow(&mut self, peer: PeerId, blocks: Vec<SyncedBlock>) {
+        let node = self.node.clone();
+        let work = self.work_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let done = match follow_blocks(&node, &blocks) {
+                Ok((head, invalid)) => Work::Followed { peer, head, invalid },
+                Err(e) => Work::Fatal(e),
+            };
+            let _ = work.send(done);
+        });
+    }
+
+    fn on_work(&mut self, work: Work) -> Result<()> {
+        let now = self.now_ms();
+        match work {
+            Work::Answer { channel, response } => self.respond(channel, response),
+            Work::Followed { peer, head, invalid } => {
+                if invalid {
+                    self.penalize(peer, Offence::InvalidBlock);
+                }
+                self.sync.set_local_head(head);
+                let outcome = if invalid { Outcome::Failed } else { Outcome::Applied { head } };
+                self.sync.completed(&peer, outcome, now);
+                self.release_announced();
+            }
+            Work::TxChecked { id, source, verdict, offence } => {
+                if let Some(offence) = offence {
+                    self.penalize(source, offence);
+                }
+                self.validate(&id, &source, verdict);
+            }
+            Work::Fatal(e) => return Err(e.context("following the chain")),
+        }
+        Ok(())
+    }
+
+    // --- peers ----------------------------------------------------------------
+
+    fn penalize(&mut self, peer: PeerId, offence: Offence) {
+        let now = self.now_ms();
+        let standing = self.reputation.penalize(&peer, offence, now);
+        tracing::info!(%peer, "peer {}", offence.describe());
+        if let Standing::Banned { until_ms } = standing {
+            if self.swarm.behaviour_mut().blocked.block_peer(peer) {
+                let minutes = until_ms.saturating_sub(now) / 60_000;
+                tracing::warn!(%peer, minutes, "banned a peer");
+                self.sync.peer_gone(&peer);
+                self.node.metrics.peers_banned.inc();
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let now = self.now_ms();
+        for peer in self.reputation.expire(now) {
+            tracing::info!(%peer, "ban ended");
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+        if now.saturating_sub(self.last_redial_ms) >= REDIAL_MS {
+            self.last_redial_ms = now;
+            self.redial();
+            self.discover();
+        }
+        self.release_announced();
+        if let Some(head) = self.node.chain.try_lock().ok().map(|c| c.head.height) {
+            // Blocks produced here, or applied through another path.
+            if head > self.sync.local_head() {
+                self.sync.set_local_head(head);
+            }
+        }
+    }
+
+    /// Dials bootstrap peers that are not connected.
+    fn redial(&mut self) {
+        for (peer, addr) in self.bootstrap.clone() {
+            if !self.swarm.is_connected(&peer) && !self.reputation.is_banned(&peer, self.now_ms()) {
+                if let Err(e) = self.swarm.dial(addr.clone()) {
+                    tracing::debug!(%addr, error = %e, "cannot dial a bootstrap peer");
+                }
+            }
+        }
+    }
+
+    /// With discovery on and too few peers, dials some that Kademlia knows.
+    fn discover(&mut self) {
+        if !self.options.discovery || self.swarm.connected_peers().count() >= TARGET_PEERS {
+            return;
+        }
+        let local = *self.swarm.local_peer_id();
+        let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() else { return };
+        let known: Vec<PeerId> =
+            kad.kbuckets().flat_map(|b| b.iter().map(|e| *e.node.key.preimage()).collect::<Vec<_>>()).collect();
+        if !known.is_empty() {
+            let _ = kad.bootstrap();
+        }
+        let now = self.now_ms();
+        let candidates: Vec<PeerId> = known
+            .into_iter()
+            .filter(|p| *p != local && !self.swarm.is_connected(p) && !self.reputation.is_banned(p, now))
+            .take(2)
+            .collect();
+        for peer in candidates {
+            let _ = self.swarm.dial(peer);
+        }
+    }
+}
+
+/// Whether `blocks` are what `range` asked for: consecutive, from its start, no
+/// more than asked.
+fn answers(range: &BlockRange, blocks: &[SyncedBlock]) -> bool {
+    !blocks.is_empty()
+        && blocks.len() <= range.count as usize
+        && blocks.iter().enumerate().all(|(i, b)| b.block.header.height == range.from + i as u64)
+}
+
+/// Applies blocks in order, taking the chain lock per block so RPC and block
+/// production interleave. Returns the head reached and whether a block was
+/// invalid (the rest are then skipped).
+fn follow_blocks(node: &Node, blocks: &[SyncedBlock]) -> Result<(u64, bool)> {
+    let mut applied = 0usize;
+    let mut head = 0;
+    let mut invalid = false;
+    for synced in blocks {
+        let mut chain = node.chain.lock().expect("chain lock poisoned");
+        head = chain.head.height;
+        let block = &synced.block;
+        if block.header.height <= head {
+            continue;
+        }
+        match chain.follow(block) {
+            Ok(()) => {
+                head = block.header.height;
+                applied += 1;
+                node.metrics.height.set(head as i64);
+                node.metrics.blocks_followed.inc();
+                node.metrics.mempool_txs.set(chain.mempool.len() as i64);
+            }
+            Err(FollowError::Invalid(e)) => {
+                tracing::warn!(height = block.header.height, error = %e, "a peer sent an invalid block");
+                invalid = true;
+                break;
+            }
+            Err(FollowError::Storage(e)) => return Err(e),
+        }
+    }
+    if applied > 0 {
+        let first = blocks[0].block.header.height;
+        tracing::info!(from = first, to = head, "followed blocks from a peer");
+    }
+    Ok((head, invalid))
+}
+
+/// The peer ids of the bootstrap addresses (each must end in `/p2p/<id>`).
+fn bootstrap_peers(addrs: &[Multiaddr]) -> Result<Vec<(PeerId, Multiaddr)>> {
+    addrs
+        .iter()
+        .map(|addr| match addr.iter().last() {
+            Some(Protocol::P2p(peer)) => Ok((peer, addr.clone())),
+            _ => anyhow::bail!("bootstrap address {addr} must end in /p2p/<peer id>"),
+        })
+        .collect()
+}
