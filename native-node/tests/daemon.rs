@@ -12,12 +12,6 @@ use starling_core::crypto::StarkSecretKey;
 use starling_core::encoding::Message;
 use starling_core::types::{Address, Call, ChainId, TxBody};
 
-fn parse_key(text: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text.trim_start_matches("0x"), &mut out).unwrap();
-    out
-}
-
 fn balance(d: &Daemon, address: &str) -> u64 {
     d.result("starling_getAccount", json!([address]))["balance"].as_str().unwrap().parse().unwrap()
 }
@@ -38,7 +32,7 @@ fn transfers_through_the_cli_reach_blocks_and_balances() {
     .unwrap();
     let funded = devnet["genesis"]["allocations"][0]["address"].as_str().unwrap().to_string();
     // Demo keys are the same on every devnet; a user copies one from the start-up output.
-    wallet.run(&["keys", "import", "alice"], Some(&starling_demo_key_hex()));
+    wallet.run(&["keys", "import", "alice"], Some(&common::demo_key_hex()));
     let listed = wallet.run(&["keys", "list"], None);
     assert!(listed.contains(&funded), "keys list shows the imported address: {listed}");
 
@@ -62,29 +56,6 @@ fn transfers_through_the_cli_reach_blocks_and_balances() {
     }
     assert_eq!(balance(&d, &funded), before - 11 - 4, "amounts plus fees are debited");
     assert_eq!(d.result("starknet_getNonce", json!(["latest", funded])), "0x2");
-}
-
-/// The hex private key of devnet demo account 0, as `starling devnet` prints it.
-fn starling_demo_key_hex() -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(common::BIN)
-        .args(["devnet", "--http-port", "0", "--demo-tps", "0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut key = None;
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-        if let Some(k) = line.split("private key ").nth(1) {
-            key = Some(k.trim().to_string());
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    key.expect("devnet prints its demo keys")
 }
 
 #[test]
@@ -119,7 +90,7 @@ fn bad_requests_get_clear_errors_and_change_nothing() {
     assert_eq!(oversized["error"]["code"], -32602);
 
     // Well-formed transactions that break a rule, each with its Starknet error code.
-    let key = StarkSecretKey::from_bytes(&parse_key(&starling_demo_key_hex())).unwrap();
+    let key = common::demo_key();
     let chain = ChainId::new(status_before["chain_id"].as_str().unwrap()).unwrap();
     let submit = |body: TxBody, signer: &StarkSecretKey| {
         let hex = format!("0x{}", hex::encode(body.sign(signer).encode_message()));
@@ -215,7 +186,7 @@ fn reported_blocks(d: &Daemon) -> Vec<Value> {
 fn kill_9_mid_stream_loses_no_reported_block_or_acknowledged_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let key = StarkSecretKey::from_bytes(&parse_key(&starling_demo_key_hex())).unwrap();
+    let key = common::demo_key();
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut reported = Vec::new();
     // Three lives killed mid-stream, and a fourth that checks the third's.

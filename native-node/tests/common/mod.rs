@@ -210,3 +210,87 @@ impl Wallet {
         self.run(&args, None).trim().to_string()
     }
 }
+
+/// The hex private key of devnet demo account 0, as `starling devnet` prints it.
+pub fn demo_key_hex() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["devnet", "--http-port", "0", "--demo-tps", "0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut key = None;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+        if let Some(k) = line.split("private key ").nth(1) {
+            key = Some(k.trim().to_string());
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    key.expect("devnet prints its demo keys")
+}
+
+/// Devnet demo account 0's key (never used by the demo traffic).
+pub fn demo_key() -> starling_core::crypto::StarkSecretKey {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(demo_key_hex().trim_start_matches("0x"), &mut bytes).unwrap();
+    starling_core::crypto::StarkSecretKey::from_bytes(&bytes).unwrap()
+}
+
+impl Daemon {
+    /// Runs `starling node` following `bootstrap` (no key, no discovery: only the
+    /// peers named), with the genesis at `genesis`, and waits for its URL.
+    pub fn follower(data_dir: &Path, genesis: &Path, bootstrap: &str) -> Self {
+        Self::start(&[
+            "node",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--genesis",
+            genesis.to_str().unwrap(),
+            "--http-port",
+            "0",
+            "--bootstrap",
+            bootstrap,
+            "--no-discovery",
+        ])
+    }
+
+    pub fn status(&self) -> Value {
+        self.result("starling_status", json!([]))
+    }
+
+    /// The node's loopback address for `transport` ("tcp", "ws", "quic-v1" or
+    /// "webrtc-direct"), as `starling_status` lists it. Waits for the listener.
+    pub fn p2p_addr(&self, transport: &str) -> String {
+        let mut found = None;
+        self.wait_for(30, "a listen address", |d| {
+            let status = d.status();
+            found = status["listen"].as_array().unwrap().iter().find_map(|a| {
+                let a = a.as_str().unwrap();
+                let parts: Vec<&str> = a.split('/').collect();
+                let matches = a.starts_with("/ip4/127.0.0.1/")
+                    && match transport {
+                        "tcp" => parts[3] == "tcp" && parts[5] == "p2p",
+                        other => parts.contains(&other),
+                    };
+                matches.then(|| a.to_string())
+            });
+            found.is_some()
+        });
+        found.unwrap()
+    }
+
+    pub fn peers(&self) -> u64 {
+        self.status()["peers"].as_u64().unwrap()
+    }
+
+    /// The hash and state root of block `height`.
+    pub fn block_id(&self, height: u64) -> (Value, Value) {
+        let b = self.result("starknet_getBlockWithTxHashes", json!([{ "block_number": height }]));
+        (b["block_hash"].clone(), b["new_root"].clone())
+    }
+}
