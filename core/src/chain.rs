@@ -439,7 +439,8 @@ mod tests {
         assert!(apply_block(&forged, &genesis.header, &mut follower, &sequencer).is_err());
         assert_eq!(follower.root(), before);
 
-        let applied = apply_block(&built.block, &genesis.header, &mut follower, &sequencer).unwrap();
+        let applied =
+            apply_block(&built.block, &genesis.header, &mut follower, &sequencer).unwrap();
         assert_eq!(follower.root(), producer.root());
         assert_eq!(applied.witness, built.witness);
         assert_eq!(applied.receipts.len(), 2);

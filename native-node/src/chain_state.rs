@@ -180,7 +180,8 @@ impl ChainState {
             Err(e) => return Err(FollowError::Invalid(e)),
         };
         let settled: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
-        let commit = BlockCommit { block, witness: Some(&witness), accounts: &accounts, settled: &settled };
+        let commit =
+            BlockCommit { block, witness: Some(&witness), accounts: &accounts, settled: &settled };
         if let Err(e) = self.store.commit_block(commit) {
             self.state = self.store.load_state().map_err(FollowError::Storage)?;
             return Err(FollowError::Storage(e));

@@ -82,6 +82,9 @@ pub struct P2pArgs {
     /// discovery), for fixed topologies.
     #[arg(long)]
     pub no_discovery: bool,
+    /// Freeze a state snapshot for peers every N blocks (and at start).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub snapshot_interval: u64,
 }
 
 #[derive(Args)]
@@ -101,6 +104,11 @@ pub struct NodeArgs {
     /// File with the keystore password [default: $STARLING_PASSWORD, else a prompt].
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+    /// On an empty data directory, start from the state snapshot a --bootstrap
+    /// peer serves (checked against the sequencer-signed header of its height)
+    /// instead of replaying every block.
+    #[arg(long)]
+    pub from_snapshot: bool,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

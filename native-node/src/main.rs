@@ -28,6 +28,7 @@ mod metrics;
 mod network;
 mod node;
 mod rpc;
+mod snapshots;
 mod storage;
 
 use anyhow::Result;
@@ -43,7 +44,8 @@ fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| DEFAULT_LOG.into()),
         )
         .with_writer(std::io::stderr)
         .init();

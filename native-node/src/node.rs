@@ -25,6 +25,7 @@ use crate::chain_state::{ChainState, SubmitError};
 use crate::metrics::Metrics;
 use crate::network::NetShared;
 use crate::rpc::{self, protocol};
+use crate::snapshots::Snapshots;
 use crate::storage::Store;
 
 /// Limits on what one block may hold.
@@ -50,6 +51,8 @@ pub struct Node {
     pub producing: bool,
     /// What the peer-to-peer task shares: its addresses, its peers, its inbox.
     pub net: NetShared,
+    /// The state snapshot served to peers that start from one.
+    pub snapshots: Snapshots,
     /// Bounds the JSON-RPC requests in progress (each may hold a large answer).
     rpc_permits: tokio::sync::Semaphore,
 }
@@ -60,7 +63,11 @@ pub fn now_ms() -> u64 {
 }
 
 impl Node {
-    pub fn new(chain: ChainState, producing: bool) -> Arc<Self> {
+    /// A node serving `chain`; it freezes a state snapshot for peers every
+    /// `snapshot_interval` blocks.
+    pub fn new(chain: ChainState, producing: bool, snapshot_interval: u64) -> Arc<Self> {
+        let snapshots = Snapshots::new(snapshot_interval);
+        snapshots.after_block(&chain);
         let metrics = Metrics::new();
         metrics.height.set(chain.head.height as i64);
         let chain_id = chain.chain_id().clone();
@@ -75,6 +82,7 @@ impl Node {
             metrics,
             producing,
             net: NetShared::default(),
+            snapshots,
             rpc_permits,
         })
     }
@@ -113,6 +121,7 @@ impl Node {
         self.metrics.blocks_produced.inc();
         self.metrics.txs_included.inc_by(produced.block.transactions.len() as u64);
         self.metrics.mempool_txs.set(chain.mempool.len() as i64);
+        self.snapshots.after_block(&chain);
         self.net.announce(SignedHeader::of(&produced.block));
         tracing::info!(
             height = header.height,

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use starling_core::encoding::{Decode, Encode, Message, Reader};
 use starling_core::state::{Account, StateTree, Witness};
 use starling_core::types::{Address, Block, Hash, Transaction};
@@ -47,6 +47,42 @@ pub struct BlockCommit<'a> {
     pub accounts: &'a [(Address, Account)],
     /// Acknowledged transactions to forget: included, or found unexecutable.
     pub settled: &'a [Hash],
+}
+
+/// Writes everything of one block into `txn` (the caller commits).
+fn write_block(txn: &WriteTransaction, commit: &BlockCommit<'_>) -> Result<()> {
+    let block = commit.block;
+    let height = block.header.height;
+    let hash = block.hash();
+    {
+        txn.open_table(BLOCKS)?.insert(height, block.encode_message().as_slice())?;
+        if let Some(w) = commit.witness {
+            txn.open_table(WITNESSES)?.insert(height, w.encode_message().as_slice())?;
+        }
+        txn.open_table(BLOCK_HEIGHTS)?.insert(&hash.0, height)?;
+        let mut locations = txn.open_table(TX_LOCATIONS)?;
+        for (index, tx) in block.transactions.iter().enumerate() {
+            locations.insert(&tx.hash().0, (height, index as u32))?;
+        }
+        let mut accounts = txn.open_table(ACCOUNTS)?;
+        for (address, account) in commit.accounts {
+            if account.is_empty() {
+                accounts.remove(&address.0)?;
+            } else {
+                accounts.insert(&address.0, account.to_bytes().as_slice())?;
+            }
+        }
+        let mut pending = txn.open_table(PENDING)?;
+        for h in commit.settled {
+            pending.remove(&h.0)?;
+        }
+        let mut meta = txn.open_table(META)?;
+        meta.insert(HEAD_KEY, height.to_le_bytes().as_slice())?;
+        if height == 0 {
+            meta.insert(GENESIS_KEY, hash.0.as_slice())?;
+        }
+    }
+    Ok(())
 }
 
 fn decode_stored<T: Message>(what: &str, key: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
@@ -99,39 +135,27 @@ impl Store {
     /// Commits a block atomically and durably: block, witness, indexes, accounts,
     /// settled pending transactions and the new head, all or nothing.
     pub fn commit_block(&self, commit: BlockCommit<'_>) -> Result<()> {
-        let block = commit.block;
-        let height = block.header.height;
-        let hash = block.hash();
         let txn = self.db.begin_write()?;
-        {
-            txn.open_table(BLOCKS)?.insert(height, block.encode_message().as_slice())?;
-            if let Some(w) = commit.witness {
-                txn.open_table(WITNESSES)?.insert(height, w.encode_message().as_slice())?;
-            }
-            txn.open_table(BLOCK_HEIGHTS)?.insert(&hash.0, height)?;
-            let mut locations = txn.open_table(TX_LOCATIONS)?;
-            for (index, tx) in block.transactions.iter().enumerate() {
-                locations.insert(&tx.hash().0, (height, index as u32))?;
-            }
-            let mut accounts = txn.open_table(ACCOUNTS)?;
-            for (address, account) in commit.accounts {
-                if account.is_empty() {
-                    accounts.remove(&address.0)?;
-                } else {
-                    accounts.insert(&address.0, account.to_bytes().as_slice())?;
-                }
-            }
-            let mut pending = txn.open_table(PENDING)?;
-            for h in commit.settled {
-                pending.remove(&h.0)?;
-            }
-            let mut meta = txn.open_table(META)?;
-            meta.insert(HEAD_KEY, height.to_le_bytes().as_slice())?;
-            if height == 0 {
-                meta.insert(GENESIS_KEY, hash.0.as_slice())?;
-            }
-        }
+        write_block(&txn, &commit)?;
         txn.commit().context("committing a block")?;
+        Ok(())
+    }
+
+    /// Starts an empty store from a verified snapshot: the block at the snapshot
+    /// height becomes the head and `accounts` the whole state, in one transaction.
+    pub fn install_snapshot(
+        &self,
+        genesis: &Hash,
+        block: &Block,
+        accounts: &[(Address, Account)],
+    ) -> Result<()> {
+        if self.head_height()?.is_some() {
+            bail!("the data directory already holds a chain; a snapshot starts only an empty one");
+        }
+        let txn = self.db.begin_write()?;
+        write_block(&txn, &BlockCommit { block, witness: None, accounts, settled: &[] })?;
+        txn.open_table(META)?.insert(GENESIS_KEY, genesis.0.as_slice())?;
+        txn.commit().context("installing a snapshot")?;
         Ok(())
     }
 

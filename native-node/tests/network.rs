@@ -31,10 +31,8 @@ fn assert_same_chain(nodes: &[&Daemon], height: u64) {
 fn a_chain_of_followers_follows_the_sequencer_and_catches_up_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let seq_dir = dir.path().join("seq");
-    let seq = Daemon::devnet(
-        &seq_dir,
-        &["--demo-tps", "4", "--block-time-ms", "300", "--no-discovery"],
-    );
+    let seq =
+        Daemon::devnet(&seq_dir, &["--demo-tps", "4", "--block-time-ms", "300", "--no-discovery"]);
     let genesis = seq_dir.join("genesis.json");
     let f1 = Daemon::follower(&dir.path().join("f1"), &genesis, &seq.p2p_addr("tcp"));
     let f2 = Daemon::follower(&dir.path().join("f2"), &genesis, &f1.p2p_addr("tcp"));
@@ -74,4 +72,40 @@ fn a_chain_of_followers_follows_the_sequencer_and_catches_up_after_a_restart() {
     let f3 = Daemon::follower(&f3_dir, &genesis, &f2.p2p_addr("tcp"));
     let target = seq.height();
     assert_same_chain(&[&seq, &f3], target);
+}
+
+/// Proves a new node starts from a peer's state snapshot instead of replaying
+/// history: it holds no block below the snapshot, has the sequencer's exact state
+/// (same root, same balances), and then follows new blocks.
+#[test]
+fn a_new_node_starts_from_a_verified_snapshot_and_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let seq_dir = dir.path().join("seq");
+    let seq = Daemon::devnet(
+        &seq_dir,
+        &["--demo-tps", "4", "--block-time-ms", "200", "--no-discovery", "--snapshot-interval", "10"],
+    );
+    seq.wait_for(60, "a snapshot past genesis", |d| d.height() >= 11);
+    let joiner = Daemon::start(&[
+        "node",
+        "--data-dir",
+        dir.path().join("joiner").to_str().unwrap(),
+        "--genesis",
+        seq_dir.join("genesis.json").to_str().unwrap(),
+        "--http-port",
+        "0",
+        "--bootstrap",
+        &seq.p2p_addr("tcp"),
+        "--no-discovery",
+        "--from-snapshot",
+    ]);
+    let missing = joiner.call("starknet_getBlockWithTxHashes", json!([{ "block_number": 1 }]));
+    assert!(missing.get("error").is_some(), "block 1 was not replayed: {missing}");
+    let target = seq.height() + 3;
+    joiner.wait_for(60, "the joiner to follow new blocks", |d| d.height() >= target);
+    assert_eq!(joiner.block_id(target), seq.block_id(target));
+    // Demo account 0 is never touched by the demo traffic: its balance is stable.
+    let account0 = common::demo_key().public_key().address().to_string();
+    let balance = |d: &Daemon| d.result("starling_getAccount", json!([account0]))["balance"].clone();
+    assert_eq!(balance(&joiner), balance(&seq));
 }

@@ -57,6 +57,7 @@ mod error;
 mod node;
 mod partial;
 mod proof;
+mod snapshot;
 mod tree;
 mod witness;
 
@@ -65,6 +66,7 @@ pub use error::StateError;
 pub use node::{EMPTY, KEY_BITS, Key, path_of};
 pub use partial::PartialState;
 pub use proof::MerkleProof;
+pub use snapshot::{SnapshotError, SnapshotRebuild, StateSnapshot};
 pub use tree::StateTree;
 pub use witness::{MAX_WITNESS_PROOFS, Witness};
 

@@ -15,6 +15,7 @@ use crate::config::{self, NodeConfig};
 use crate::keys;
 use crate::network::{self, NetOptions};
 use crate::node::{self, BlockLimits, Node};
+use crate::storage::Store;
 
 /// The HTTP port, bound before anything else is done: a busy port then fails at
 /// once, before a password prompt or a new data directory.
@@ -101,11 +102,29 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
             genesis.sequencer
         );
     }
+    let snapshot_interval = args.p2p.snapshot_interval;
+    let net = net_options(args.p2p, &data_dir);
+    if args.from_snapshot {
+        start_from_snapshot(&net, &genesis).await?;
+    }
     let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
     tracing::info!(height = chain.head.height, root = %chain.head.state_root, "opened the chain");
-    let node = Node::new(chain, key.is_some());
-    let net = net_options(args.p2p, &data_dir);
+    let node = Node::new(chain, key.is_some(), snapshot_interval);
     serve(node, listening, key.map(|k| (k, limits)), net).await
+}
+
+/// Fills an empty data directory from a peer's snapshot; a directory that already
+/// holds a chain just goes on from its own head.
+async fn start_from_snapshot(net: &NetOptions, genesis: &Genesis) -> Result<()> {
+    std::fs::create_dir_all(&net.data_dir)
+        .with_context(|| format!("cannot create data directory {}", net.data_dir.display()))?;
+    let store = Store::open(&net.data_dir.join("chain.redb"))?;
+    if store.head_height()?.is_some() {
+        tracing::info!("the data directory already holds a chain; --from-snapshot is not needed");
+        return Ok(());
+    }
+    let genesis_hash = genesis.block().context("the genesis allocations are invalid")?.0.hash();
+    network::join_from_snapshot(net, genesis, genesis_hash, &store).await
 }
 
 pub fn load_genesis(path: &Path) -> Result<Genesis> {

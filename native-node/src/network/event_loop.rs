@@ -61,9 +61,21 @@ struct Announced {
 
 /// Results of work done off the loop.
 enum Work {
-    Answer { channel: ResponseChannel<SyncResponse>, response: SyncResponse },
-    Followed { peer: PeerId, head: u64, invalid: bool },
-    TxChecked { id: MessageId, source: PeerId, verdict: MessageAcceptance, offence: Option<Offence> },
+    Answer {
+        channel: ResponseChannel<SyncResponse>,
+        response: SyncResponse,
+    },
+    Followed {
+        peer: PeerId,
+        head: u64,
+        invalid: bool,
+    },
+    TxChecked {
+        id: MessageId,
+        source: PeerId,
+        verdict: MessageAcceptance,
+        offence: Option<Offence>,
+    },
     Fatal(anyhow::Error),
 }
 
@@ -105,10 +117,14 @@ impl EventLoop {
             Some(port) => Ports::from_base(port)?,
             None => Ports::saved(&options.data_dir),
         };
-        for (addr, fallback) in wanted.addrs(options.host).into_iter().zip(Ports::default().addrs(options.host)) {
+        for (addr, fallback) in
+            wanted.addrs(options.host).into_iter().zip(Ports::default().addrs(options.host))
+        {
             if let Err(e) = swarm.listen_on(addr.clone()) {
                 if options.port.is_some() {
-                    return Err(e).with_context(|| format!("cannot listen on {addr} (choose another --p2p-port)"));
+                    return Err(e).with_context(|| {
+                        format!("cannot listen on {addr} (choose another --p2p-port)")
+                    });
                 }
                 tracing::info!(%addr, error = %e, "the saved port is taken; using any free port");
                 swarm.listen_on(fallback).with_context(|| format!("cannot listen on {addr}"))?;
@@ -364,7 +380,8 @@ impl EventLoop {
     fn drive_sync(&mut self) {
         let now = self.now_ms();
         if let Some((peer, range)) = self.sync.poll(now) {
-            let request = SyncRequest::Blocks { from: range.from, count: range.count, witnesses: false };
+            let request =
+                SyncRequest::Blocks { from: range.from, count: range.count, witnesses: false };
             self.ask(peer, request, Asked::Blocks(range));
         }
     }
@@ -397,16 +414,19 @@ impl EventLoop {
                     self.sync.completed(&peer, Outcome::Failed, now);
                 }
             }
-            Event::InboundFailure { peer, error: request_response::InboundFailure::Io(e), .. }
-                if is_malformed(&e) =>
-            {
-                self.penalize(peer, Offence::MalformedMessage)
-            }
+            Event::InboundFailure {
+                peer, error: request_response::InboundFailure::Io(e), ..
+            } if is_malformed(&e) => self.penalize(peer, Offence::MalformedMessage),
             _ => {}
         }
     }
 
-    fn on_request(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
+    fn on_request(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
         let now = self.now_ms();
         if !self.reputation.allow_request(&peer, now) {
             self.penalize(peer, Offence::Flooding);
@@ -559,15 +579,19 @@ impl EventLoop {
         }
         let local = *self.swarm.local_peer_id();
         let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() else { return };
-        let known: Vec<PeerId> =
-            kad.kbuckets().flat_map(|b| b.iter().map(|e| *e.node.key.preimage()).collect::<Vec<_>>()).collect();
+        let known: Vec<PeerId> = kad
+            .kbuckets()
+            .flat_map(|b| b.iter().map(|e| *e.node.key.preimage()).collect::<Vec<_>>())
+            .collect();
         if !known.is_empty() {
             let _ = kad.bootstrap();
         }
         let now = self.now_ms();
         let candidates: Vec<PeerId> = known
             .into_iter()
-            .filter(|p| *p != local && !self.swarm.is_connected(p) && !self.reputation.is_banned(p, now))
+            .filter(|p| {
+                *p != local && !self.swarm.is_connected(p) && !self.reputation.is_banned(p, now)
+            })
             .take(2)
             .collect();
         for peer in candidates {
@@ -605,6 +629,7 @@ fn follow_blocks(node: &Node, blocks: &[SyncedBlock]) -> Result<(u64, bool)> {
                 node.metrics.height.set(head as i64);
                 node.metrics.blocks_followed.inc();
                 node.metrics.mempool_txs.set(chain.mempool.len() as i64);
+                node.snapshots.after_block(&chain);
             }
             Err(FollowError::Invalid(e)) => {
                 tracing::warn!(height = block.header.height, error = %e, "a peer sent an invalid block");

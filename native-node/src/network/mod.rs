@@ -8,7 +8,10 @@
 
 mod event_loop;
 mod serve;
+mod snapshot_join;
 mod swarm;
+
+pub use snapshot_join::join as join_from_snapshot;
 
 use std::net::IpAddr;
 use std::path::PathBuf;

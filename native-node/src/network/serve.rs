@@ -7,9 +7,10 @@
 use anyhow::Result;
 use starling_core::encoding::Message;
 use starling_core::state::Witness;
-use starling_core::types::Block;
+use starling_core::types::{Address, Block};
 use starling_net::messages::{
-    MAX_RESPONSE_BYTES, PeerStatus, Refusal, SignedHeader, SyncRequest, SyncResponse, SyncedBlock,
+    MAX_RESPONSE_BYTES, PeerStatus, Refusal, SignedHeader, StateChunk, SyncRequest, SyncResponse,
+    SyncedBlock,
 };
 
 use crate::node::Node;
@@ -23,7 +24,9 @@ pub fn answer(node: &Node, request: &SyncRequest) -> Result<SyncResponse> {
         SyncRequest::Status => Ok(SyncResponse::Status(status(node))),
         SyncRequest::Headers { from, count } => headers(node, from, count),
         SyncRequest::Blocks { from, count, witnesses } => blocks(node, from, count, witnesses),
-        SyncRequest::StateChunk { .. } => Ok(SyncResponse::Refused(Refusal::Unavailable)),
+        SyncRequest::StateChunk { height, start, count } => {
+            Ok(state_chunk(node, height, &start, count))
+        }
     }
 }
 
@@ -34,7 +37,18 @@ pub fn status(node: &Node) -> PeerStatus {
         genesis_hash: chain.genesis_hash,
         head_height: chain.head.height,
         head_hash: chain.head.hash(),
-        snapshot_height: None,
+        snapshot_height: node.snapshots.current().map(|s| s.height),
+    }
+}
+
+/// Accounts of the snapshot at `height`, if that is the one this node serves.
+fn state_chunk(node: &Node, height: u64, start: &Address, count: u32) -> SyncResponse {
+    match node.snapshots.current().filter(|s| s.height == height) {
+        Some(snapshot) => {
+            let (accounts, next) = snapshot.state.chunk(start, count as usize);
+            SyncResponse::StateChunk(StateChunk { height, accounts, next })
+        }
+        None => SyncResponse::Refused(Refusal::Unavailable),
     }
 }
 

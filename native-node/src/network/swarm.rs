@@ -108,8 +108,8 @@ pub fn certificate(data_dir: &Path) -> Result<Certificate> {
         return Certificate::from_pem(&pem)
             .with_context(|| format!("{} is not a WebRTC certificate", path.display()));
     }
-    let certificate = Certificate::generate(&mut rand::rng())
-        .context("generating the WebRTC certificate")?;
+    let certificate =
+        Certificate::generate(&mut rand::rng()).context("generating the WebRTC certificate")?;
     write_private(&path, certificate.serialize_pem().as_bytes())?;
     Ok(certificate)
 }

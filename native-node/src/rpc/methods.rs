@@ -280,7 +280,6 @@ fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
     }
 }
 
-
 /// Maps a mempool rejection to Starknet's error codes where one matches.
 fn mempool_error(e: MempoolError) -> RpcError {
     let detail = e.to_string();
