@@ -34,7 +34,7 @@ impl Snapshots {
     pub fn after_block(&self, chain: &ChainState) {
         let height = chain.head.height;
         let mut current = self.current.lock().expect("snapshot lock poisoned");
-        if current.is_none() || height % self.interval == 0 {
+        if current.is_none() || height.is_multiple_of(self.interval) {
             let state = StateSnapshot::new(chain.state.clone());
             tracing::debug!(height, accounts = state.len(), "froze a state snapshot");
             *current = Some(Arc::new(ServedSnapshot { height, state }));

@@ -83,7 +83,15 @@ fn a_new_node_starts_from_a_verified_snapshot_and_follows() {
     let seq_dir = dir.path().join("seq");
     let seq = Daemon::devnet(
         &seq_dir,
-        &["--demo-tps", "4", "--block-time-ms", "200", "--no-discovery", "--snapshot-interval", "10"],
+        &[
+            "--demo-tps",
+            "4",
+            "--block-time-ms",
+            "200",
+            "--no-discovery",
+            "--snapshot-interval",
+            "10",
+        ],
     );
     seq.wait_for(60, "a snapshot past genesis", |d| d.height() >= 11);
     let joiner = Daemon::start(&[
@@ -106,6 +114,7 @@ fn a_new_node_starts_from_a_verified_snapshot_and_follows() {
     assert_eq!(joiner.block_id(target), seq.block_id(target));
     // Demo account 0 is never touched by the demo traffic: its balance is stable.
     let account0 = common::demo_key().public_key().address().to_string();
-    let balance = |d: &Daemon| d.result("starling_getAccount", json!([account0]))["balance"].clone();
+    let balance =
+        |d: &Daemon| d.result("starling_getAccount", json!([account0]))["balance"].clone();
     assert_eq!(balance(&joiner), balance(&seq));
 }

@@ -26,6 +26,7 @@ enum Stage {
     ClippyWasm,
     CoreNoStd,
     CargoTest,
+    Netns,
     BuildWeb,
     Daemon,
     Browser,
@@ -40,6 +41,7 @@ impl Stage {
             Stage::ClippyWasm => "clippy, wasm32 crates, -D warnings",
             Stage::CoreNoStd => "starling-core builds no_std for wasm32",
             Stage::CargoTest => "cargo test --workspace",
+            Stage::Netns => "hosts in network namespaces: a link cut and restored (root)",
             Stage::BuildWeb => "build-web (site + pkg)",
             Stage::Daemon => "build the starling daemon",
             Stage::Browser => "browser end-to-end tests (node --test)",
@@ -72,6 +74,7 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
             Stage::ClippyWasm,
             Stage::CoreNoStd,
             Stage::CargoTest,
+            Stage::Netns,
             Stage::BuildWeb,
             Stage::Daemon,
             Stage::Browser,
@@ -88,6 +91,9 @@ pub fn run(paths: &Paths, suite: Suite) -> Result<(), String> {
         let t = Instant::now();
         let outcome = match blocked {
             Some(need) => Outcome::Skipped(format!("needs `{}`", need.title())),
+            None if stage == Stage::Netns && !is_root() => {
+                Outcome::Skipped("needs root to create network namespaces (CI runs as root)".into())
+            }
             None => match run_stage(paths, stage) {
                 Ok(()) => Outcome::Passed,
                 Err(e) => Outcome::Failed(e),
@@ -182,10 +188,28 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
             "--no-default-features",
         ])),
         Stage::CargoTest => cmd::run(cargo().args(["test", "--workspace"])),
+        // Ignored by a plain `cargo test` (it needs root and iproute2).
+        Stage::Netns => cmd::run(cargo().args([
+            "test",
+            "-p",
+            "starling-node",
+            "--test",
+            "netns",
+            "--",
+            "--ignored",
+        ])),
         Stage::BuildWeb => web::build(paths).map(|_| ()),
         Stage::Daemon => cmd::run(cargo().args(["build", "-p", "starling-node"])),
         Stage::Browser => browser_tests(paths),
     }
+}
+
+/// Whether this process runs as root (network namespaces need it).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 /// Runs every `tests/browser/*.test.mjs` with Node's test runner against the debug

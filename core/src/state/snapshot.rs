@@ -144,11 +144,13 @@ impl SnapshotRebuild {
             accounts.push((*address, account));
             floor = Some(*address);
         }
-        if let Some(n) = next {
-            if n < cursor || floor.is_some_and(|last| n <= last) || (floor.is_none() && n == cursor)
-            {
-                return Err(SnapshotError::OutOfOrder(n));
-            }
+        // The next chunk starts after everything here (after the cursor, if empty).
+        let next_in_order = |n: Address| match floor {
+            Some(last) => n > last,
+            None => n > cursor,
+        };
+        if let Some(n) = next.filter(|n| !next_in_order(*n)) {
+            return Err(SnapshotError::OutOfOrder(n));
         }
         for (address, account) in accounts {
             self.tree.set(address, account).map_err(SnapshotError::Proof)?;

@@ -14,7 +14,7 @@ use libp2p::gossipsub::{self, MessageAcceptance, MessageId, TopicHash};
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, identify, kad};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, ping};
 use starling_core::encoding::Message;
 use starling_core::mempool::MempoolError;
 use starling_core::types::{Hash, Transaction};
@@ -231,6 +231,12 @@ impl EventLoop {
                 message,
             }) => self.on_gossip(propagation_source, message_id, message),
             BehaviourEvent::Sync(event) => self.on_sync(event),
+            // libp2p does not close a connection whose pings fail; a dead link would
+            // otherwise look connected (and stop bootstrap redials) for minutes.
+            BehaviourEvent::Ping(ping::Event { peer, connection, result: Err(error) }) => {
+                tracing::debug!(%peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
                     for addr in info.listen_addrs {
@@ -244,10 +250,11 @@ impl EventLoop {
 
     fn on_listen(&mut self, address: Multiaddr) {
         self.ports.learn(&address);
-        if self.options.port.is_none() && self.ports.is_complete() {
-            if let Err(e) = self.ports.save(&self.options.data_dir) {
-                tracing::warn!(error = %e, "the p2p ports will differ after a restart");
-            }
+        if self.options.port.is_none()
+            && self.ports.is_complete()
+            && let Err(e) = self.ports.save(&self.options.data_dir)
+        {
+            tracing::warn!(error = %e, "the p2p ports will differ after a restart");
         }
         let address = self.with_peer_id(address);
         tracing::info!(%address, "listening");
@@ -309,10 +316,10 @@ impl EventLoop {
             return self.validate(&id, &source, verdict);
         }
         self.sync.peer_head(source, height);
-        if self.announced.len() >= MAX_ANNOUNCED {
-            if let Some(old) = self.announced.pop_front() {
-                self.validate(&old.id, &old.source, MessageAcceptance::Ignore);
-            }
+        if self.announced.len() >= MAX_ANNOUNCED
+            && let Some(old) = self.announced.pop_front()
+        {
+            self.validate(&old.id, &old.source, MessageAcceptance::Ignore);
         }
         let received_ms = self.now_ms();
         self.announced.push_back(Announced { id, source, height, hash, received_ms });
@@ -531,13 +538,13 @@ impl EventLoop {
         let now = self.now_ms();
         let standing = self.reputation.penalize(&peer, offence, now);
         tracing::info!(%peer, "peer {}", offence.describe());
-        if let Standing::Banned { until_ms } = standing {
-            if self.swarm.behaviour_mut().blocked.block_peer(peer) {
-                let minutes = until_ms.saturating_sub(now) / 60_000;
-                tracing::warn!(%peer, minutes, "banned a peer");
-                self.sync.peer_gone(&peer);
-                self.node.metrics.peers_banned.inc();
-            }
+        if let Standing::Banned { until_ms } = standing
+            && self.swarm.behaviour_mut().blocked.block_peer(peer)
+        {
+            let minutes = until_ms.saturating_sub(now) / 60_000;
+            tracing::warn!(%peer, minutes, "banned a peer");
+            self.sync.peer_gone(&peer);
+            self.node.metrics.peers_banned.inc();
         }
     }
 
@@ -564,10 +571,11 @@ impl EventLoop {
     /// Dials bootstrap peers that are not connected.
     fn redial(&mut self) {
         for (peer, addr) in self.bootstrap.clone() {
-            if !self.swarm.is_connected(&peer) && !self.reputation.is_banned(&peer, self.now_ms()) {
-                if let Err(e) = self.swarm.dial(addr.clone()) {
-                    tracing::debug!(%addr, error = %e, "cannot dial a bootstrap peer");
-                }
+            if !self.swarm.is_connected(&peer)
+                && !self.reputation.is_banned(&peer, self.now_ms())
+                && let Err(e) = self.swarm.dial(addr.clone())
+            {
+                tracing::debug!(%addr, error = %e, "cannot dial a bootstrap peer");
             }
         }
     }

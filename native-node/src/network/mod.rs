@@ -70,10 +70,10 @@ impl NetShared {
     /// the network task is this far behind, the message is dropped (peers still
     /// get blocks through sync).
     pub fn publish(&self, topic: Topic, data: Vec<u8>) {
-        if let Some(tx) = self.commands.get() {
-            if tx.try_send(NetCommand::Publish { topic, data }).is_err() {
-                tracing::debug!(?topic, "gossip queue full; message dropped");
-            }
+        if let Some(tx) = self.commands.get()
+            && tx.try_send(NetCommand::Publish { topic, data }).is_err()
+        {
+            tracing::debug!(?topic, "gossip queue full; message dropped");
         }
     }
 

@@ -294,3 +294,34 @@ impl Daemon {
         (b["block_hash"].clone(), b["new_root"].clone())
     }
 }
+
+impl Daemon {
+    /// Runs `starling node` following every peer in `bootstrap` (no key, no
+    /// discovery: only the peers named), with the genesis at `genesis`.
+    pub fn follower_of(data_dir: &Path, genesis: &Path, bootstrap: &[&str]) -> Self {
+        let mut args = vec![
+            "node",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--genesis",
+            genesis.to_str().unwrap(),
+            "--http-port",
+            "0",
+            "--no-discovery",
+        ];
+        for addr in bootstrap {
+            args.extend(["--bootstrap", addr]);
+        }
+        Self::start(&args)
+    }
+
+    /// The value of the Prometheus sample `name` (e.g. `starling_peers_banned_total`)
+    /// that `/metrics` shows now.
+    pub fn metric(&self, name: &str) -> f64 {
+        let text =
+            ureq::get(&format!("{}metrics", self.url)).call().unwrap().into_string().unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("/metrics has no sample {name}:\n{text}"))
+    }
+}
