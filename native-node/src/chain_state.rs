@@ -163,33 +163,72 @@ impl ChainState {
 }
 
 impl ChainState {
-    /// Checks a block from a peer against the head and the full state (header
-    /// signature, transaction root, every transaction signature, re-execution to
-    /// the header's state root), then durably commits it. An invalid block changes
-    /// nothing.
-    pub fn follow(&mut self, block: &Block) -> Result<(), FollowError> {
+    /// Checks blocks from a peer, in order, against the head and the full state
+    /// (header signature, transaction root, every transaction signature,
+    /// re-execution to the header's state root), then durably commits the valid
+    /// ones in one store transaction (one fsync for the batch). Stops at the first
+    /// invalid block: the blocks before it are committed, it and the rest are not.
+    /// Returns how many were committed, and the error that stopped the batch.
+    pub fn follow(&mut self, blocks: &[&Block]) -> (usize, Result<(), FollowError>) {
         let sequencer = self.genesis.sequencer;
-        let applied = apply_block(block, &self.head, &mut self.state, &sequencer);
-        let AppliedBlock { witness, accounts, .. } = match applied {
-            Ok(applied) => applied,
-            Err(e @ ChainError::StateRootMismatch { .. }) => {
-                // The block may have been written back half-way: start again from disk.
-                self.state = self.store.load_state().map_err(FollowError::Storage)?;
-                return Err(FollowError::Invalid(e));
+        let mut applied: Vec<(&Block, AppliedBlock)> = Vec::with_capacity(blocks.len());
+        let mut invalid = None;
+        for block in blocks {
+            let parent = applied.last().map_or(&self.head, |(b, _)| &b.header);
+            match apply_block(block, parent, &mut self.state, &sequencer) {
+                Ok(a) => applied.push((block, a)),
+                Err(e) => {
+                    invalid = Some(e);
+                    break;
+                }
             }
-            Err(e) => return Err(FollowError::Invalid(e)),
-        };
-        let settled: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
-        let commit =
-            BlockCommit { block, witness: Some(&witness), accounts: &accounts, settled: &settled };
-        if let Err(e) = self.store.commit_block(commit) {
-            self.state = self.store.load_state().map_err(FollowError::Storage)?;
-            return Err(FollowError::Storage(e));
         }
-        self.head = block.header.clone();
+        let count = applied.len();
+        if let Err(e) = self.commit_followed(&applied) {
+            // Nothing of the batch is stored: the state goes back to the head's.
+            return (0, Err(self.reload_state().err().unwrap_or(FollowError::Storage(e))));
+        }
+        if let Some((last, _)) = applied.last() {
+            self.head = last.header.clone();
+        }
+        if let Some(e @ ChainError::StateRootMismatch { .. }) = &invalid {
+            // The bad block may have been written back half-way: reload from disk,
+            // which now holds the valid blocks before it.
+            let e = e.clone();
+            return (count, self.reload_state().and(Err(FollowError::Invalid(e))));
+        }
         let state = &self.state;
-        let dropped = self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce);
-        self.store.remove_pending(&dropped).map_err(FollowError::Storage)
+        let mut dropped = Vec::new();
+        for (block, _) in &applied {
+            dropped.extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
+        }
+        if let Err(e) = self.store.remove_pending(&dropped) {
+            return (count, Err(FollowError::Storage(e)));
+        }
+        (count, invalid.map_or(Ok(()), |e| Err(FollowError::Invalid(e))))
+    }
+
+    fn commit_followed(&self, applied: &[(&Block, AppliedBlock)]) -> Result<()> {
+        let settled: Vec<Vec<Hash>> = applied
+            .iter()
+            .map(|(b, _)| b.transactions.iter().map(Transaction::hash).collect())
+            .collect();
+        let commits: Vec<BlockCommit<'_>> = applied
+            .iter()
+            .zip(&settled)
+            .map(|((block, a), settled)| BlockCommit {
+                block,
+                witness: Some(&a.witness),
+                accounts: &a.accounts,
+                settled,
+            })
+            .collect();
+        self.store.commit_blocks(&commits)
+    }
+
+    fn reload_state(&mut self) -> Result<(), FollowError> {
+        self.state = self.store.load_state().map_err(FollowError::Storage)?;
+        Ok(())
     }
 }
 

@@ -32,9 +32,17 @@ impl Snapshots {
     /// state if its height is due, or if none is held yet. Costs a copy of the
     /// state (O(accounts)), once per interval.
     pub fn after_block(&self, chain: &ChainState) {
+        self.after_blocks(chain, chain.head.height);
+    }
+
+    /// Called after committing the blocks from `first` to the head at once:
+    /// freezes the head's state if an interval ended in that range. (The state at
+    /// the interval's exact height is gone by then; the head's serves as well.)
+    pub fn after_blocks(&self, chain: &ChainState, first: u64) {
         let height = chain.head.height;
         let mut current = self.current.lock().expect("snapshot lock poisoned");
-        if current.is_none() || height.is_multiple_of(self.interval) {
+        let due = first.div_ceil(self.interval) <= height / self.interval;
+        if current.is_none() || due {
             let state = StateSnapshot::new(chain.state.clone());
             tracing::debug!(height, accounts = state.len(), "froze a state snapshot");
             *current = Some(Arc::new(ServedSnapshot { height, state }));

@@ -135,9 +135,19 @@ impl Store {
     /// Commits a block atomically and durably: block, witness, indexes, accounts,
     /// settled pending transactions and the new head, all or nothing.
     pub fn commit_block(&self, commit: BlockCommit<'_>) -> Result<()> {
+        self.commit_blocks(std::slice::from_ref(&commit))
+    }
+
+    /// Commits consecutive blocks in one durable transaction: all or none.
+    pub fn commit_blocks(&self, commits: &[BlockCommit<'_>]) -> Result<()> {
+        if commits.is_empty() {
+            return Ok(());
+        }
         let txn = self.db.begin_write()?;
-        write_block(&txn, &commit)?;
-        txn.commit().context("committing a block")?;
+        for commit in commits {
+            write_block(&txn, commit)?;
+        }
+        txn.commit().context("committing blocks")?;
         Ok(())
     }
 
