@@ -21,6 +21,9 @@ pub struct ReasonLabels {
 /// Every metric the node exports.
 pub struct Metrics {
     registry: Registry,
+    /// libp2p's own metrics (bytes in and out per protocol stack), registered by
+    /// the network task when it builds its swarm.
+    network: std::sync::Mutex<Registry>,
     pub height: Gauge,
     pub blocks_produced: Counter,
     pub txs_included: Counter,
@@ -86,6 +89,7 @@ impl Metrics {
         );
         Self {
             registry,
+            network: std::sync::Mutex::new(Registry::default()),
             height,
             blocks_produced,
             txs_included,
@@ -111,10 +115,19 @@ impl Metrics {
         self.rpc_calls.get_or_create(&MethodLabels { method, outcome }).inc();
     }
 
+    /// Lets the network task register libp2p's metrics.
+    pub fn with_network_registry<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        f(&mut self.network.lock().expect("metrics lock poisoned"))
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
+        use prometheus_client::encoding::text::{encode_eof, encode_registry};
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+        let network = self.network.lock().expect("metrics lock poisoned");
+        encode_registry(&mut out, &self.registry)
+            .and_then(|()| encode_registry(&mut out, &network))
+            .and_then(|()| encode_eof(&mut out))
             .expect("writing to a String cannot fail");
         out
     }

@@ -109,7 +109,11 @@ impl EventLoop {
         let certificate = swarm::certificate(&options.data_dir)?;
         let mut config = NetConfig::new(node.chain_id.clone());
         config.discovery = options.discovery;
-        let mut swarm = swarm::build(keypair, certificate, &config).await?;
+        let mut registry = libp2p::metrics::Registry::default();
+        let mut swarm = swarm::build(keypair, certificate, &config, &mut registry).await?;
+        // Built into a registry of its own (the build awaits; the shared one sits
+        // behind a lock), then installed: the counters are shared handles.
+        node.metrics.with_network_registry(|r| *r = registry);
         if let Some(kad) = swarm.behaviour_mut().kad.as_mut() {
             kad.set_mode(Some(kad::Mode::Server));
         }

@@ -43,7 +43,8 @@ pub async fn join(
     let certificate = swarm::certificate(&options.data_dir)?;
     let mut config = NetConfig::new(genesis.chain_id.clone());
     config.discovery = false;
-    let mut swarm = swarm::build(keypair, certificate, &config).await?;
+    let mut metrics = libp2p::metrics::Registry::default();
+    let mut swarm = swarm::build(keypair, certificate, &config, &mut metrics).await?;
     for addr in &options.bootstrap {
         swarm.dial(addr.clone()).with_context(|| format!("cannot dial {addr}"))?;
     }

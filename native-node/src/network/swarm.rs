@@ -126,10 +126,13 @@ fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<()> {
 }
 
 /// Builds the swarm over TCP, QUIC, WebRTC-direct and WebSocket.
+/// libp2p's bandwidth counters go into `metrics` (bytes in and out per protocol
+/// stack, `libp2p_bandwidth_bytes_total`).
 pub async fn build(
     keypair: Keypair,
     certificate: Certificate,
     config: &NetConfig,
+    metrics: &mut libp2p::metrics::Registry,
 ) -> Result<Swarm<Behaviour>> {
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
@@ -145,6 +148,7 @@ pub async fn build(
         .with_websocket(noise::Config::new, yamux::Config::default)
         .await
         .context("setting up WebSocket")?
+        .with_bandwidth_metrics(metrics)
         .with_behaviour(|key| Behaviour::new(key, config))
         .context("setting up the behaviour")?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
