@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use starling_core::crypto::{SequencerKey, SequencerPublicKey};
 use starling_core::exec::{VerifiedTransaction, check_chain};
 use starling_core::mempool::MempoolError;
-use starling_core::types::{ChainId, Transaction};
+use starling_core::types::{ChainId, Hash, Transaction};
 use starling_net::messages::SignedHeader;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -43,6 +43,8 @@ pub struct Node {
     pub chain_id: ChainId,
     /// The key that signs this chain's blocks (from genesis).
     pub sequencer: SequencerPublicKey,
+    /// The chain's genesis block hash, readable without the lock.
+    pub genesis_hash: Hash,
     /// The chain's store, for reads that need no lock (redb readers see the last
     /// committed state).
     pub store: Arc<Store>,
@@ -72,12 +74,14 @@ impl Node {
         metrics.height.set(chain.head.height as i64);
         let chain_id = chain.chain_id().clone();
         let sequencer = chain.genesis.sequencer;
+        let genesis_hash = chain.genesis_hash;
         let store = chain.store.clone();
         let rpc_permits = tokio::sync::Semaphore::new(protocol::MAX_CONCURRENT_REQUESTS);
         Arc::new(Self {
             chain: Mutex::new(chain),
             chain_id,
             sequencer,
+            genesis_hash,
             store,
             metrics,
             producing,

@@ -467,8 +467,7 @@ impl EventLoop {
         let now = self.now_ms();
         match (asked, response) {
             (Asked::Status, SyncResponse::Status(status)) => {
-                let genesis = self.node.chain.lock().expect("chain lock poisoned").genesis_hash;
-                if status.genesis_hash != genesis {
+                if status.genesis_hash != self.node.genesis_hash {
                     tracing::warn!(%peer, "peer has another genesis; disconnecting");
                     self.penalize(peer, Offence::InvalidBlock);
                     let _ = self.swarm.disconnect_peer_id(peer);
