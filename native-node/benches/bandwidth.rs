@@ -22,10 +22,8 @@ const WINDOW: Duration = Duration::from_secs(30);
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let seq_dir = dir.path().join("seq");
-    let seq = Daemon::devnet(
-        &seq_dir,
-        &["--demo-tps", "4", "--block-time-ms", "1000", "--no-discovery"],
-    );
+    let seq =
+        Daemon::devnet(&seq_dir, &["--demo-tps", "4", "--block-time-ms", "1000", "--no-discovery"]);
     let genesis = seq_dir.join("genesis.json");
     let f1 = Daemon::follower(&dir.path().join("f1"), &genesis, &seq.p2p_addr("tcp"));
     let f2 = Daemon::follower(&dir.path().join("f2"), &genesis, &f1.p2p_addr("tcp"));
@@ -44,7 +42,9 @@ fn main() {
     let block_bytes: usize = (from + 1..=to).map(|h| encoded_size(&seq, h)).sum();
     let blocks = to - from;
     let chain_rate = block_bytes as f64 / elapsed;
-    println!("window {elapsed:.1} s: {blocks} blocks, {block_bytes} bytes of blocks ({chain_rate:.0} B/s, the baseline)");
+    println!(
+        "window {elapsed:.1} s: {blocks} blocks, {block_bytes} bytes of blocks ({chain_rate:.0} B/s, the baseline)"
+    );
     for (((name, _), (in0, out0)), (in1, out1)) in nodes.iter().zip(&before).zip(&after) {
         let (rx, tx) = ((in1 - in0) as f64 / elapsed, (out1 - out0) as f64 / elapsed);
         println!(

@@ -200,7 +200,8 @@ impl ChainState {
         let state = &self.state;
         let mut dropped = Vec::new();
         for (block, _) in &applied {
-            dropped.extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
+            dropped
+                .extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
         }
         if let Err(e) = self.store.remove_pending(&dropped) {
             return (count, Err(FollowError::Storage(e)));

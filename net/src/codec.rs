@@ -16,16 +16,35 @@ use crate::messages::{SyncRequest, SyncResponse};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SyncCodec;
 
+/// A request as read off a stream. libp2p's request-response (0.30) reports
+/// nothing when a request cannot be read (it emits no `InboundFailure` for a
+/// request it never saw), so a request that is too long or does not decode is
+/// handed up as `Malformed` for the host to count against the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbound {
+    Request(SyncRequest),
+    Malformed(DecodeError),
+}
+
+impl From<SyncRequest> for Inbound {
+    fn from(request: SyncRequest) -> Self {
+        Self::Request(request)
+    }
+}
+
 impl Codec for SyncCodec {
     type Protocol = StreamProtocol;
-    type Request = SyncRequest;
+    type Request = Inbound;
     type Response = SyncResponse;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncRequest>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Inbound>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_message(io).await
+        Ok(match read_checked(io).await? {
+            Ok(request) => Inbound::Request(request),
+            Err(e) => Inbound::Malformed(e),
+        })
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
@@ -39,12 +58,15 @@ impl Codec for SyncCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        request: SyncRequest,
+        request: Inbound,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        io.write_all(&request.encode_message()).await
+        match request {
+            Inbound::Request(request) => io.write_all(&request.encode_message()).await,
+            Inbound::Malformed(e) => Err(invalid(e)),
+        }
     }
 
     async fn write_response<T>(
@@ -63,13 +85,20 @@ impl Codec for SyncCodec {
 /// Reads one message to the end of the stream, refusing to buffer more than the
 /// message's limit (one byte over is enough to know it is too long).
 async fn read_message<M: Message, T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<M> {
+    read_checked(io).await?.map_err(invalid)
+}
+
+/// Like [`read_message`], with the peer's fault (too long, does not decode) apart
+/// from the connection's.
+async fn read_checked<M: Message, T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+) -> io::Result<Result<M, DecodeError>> {
     let mut bytes = Vec::new();
     io.take(M::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).await?;
     if bytes.len() > M::MAX_BYTES {
-        let e = DecodeError::MessageTooLong { len: bytes.len(), max: M::MAX_BYTES };
-        return Err(invalid(e));
+        return Ok(Err(DecodeError::MessageTooLong { len: bytes.len(), max: M::MAX_BYTES }));
     }
-    M::decode_message(&bytes).map_err(invalid)
+    Ok(M::decode_message(&bytes))
 }
 
 fn invalid(e: DecodeError) -> io::Error {
@@ -135,7 +164,7 @@ mod tests {
 
     fn write_request(request: SyncRequest) -> Vec<u8> {
         let mut io = Cursor::new(Vec::new());
-        block_on(SyncCodec.write_request(&protocol(), &mut io, request)).unwrap();
+        block_on(SyncCodec.write_request(&protocol(), &mut io, request.into())).unwrap();
         io.into_inner()
     }
 
@@ -145,9 +174,14 @@ mod tests {
         io.into_inner()
     }
 
+    /// Reads a request; a malformed one comes back as the error it stands for.
     fn read_request(bytes: Vec<u8>) -> (io::Result<SyncRequest>, u64) {
         let mut io = Cursor::new(bytes);
-        let result = block_on(SyncCodec.read_request(&protocol(), &mut io));
+        let result =
+            block_on(SyncCodec.read_request(&protocol(), &mut io)).and_then(|read| match read {
+                Inbound::Request(request) => Ok(request),
+                Inbound::Malformed(e) => Err(invalid(e)),
+            });
         (result, io.position())
     }
 

@@ -117,6 +117,11 @@ impl<P: Ord + Clone> SyncDriver<P> {
             }
             let peer = f.peer.clone();
             self.in_flight = None;
+            // A peer that lets a request run out loses its claim (like an empty
+            // answer): it is asked again only once it claims more.
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.head = self.local_head;
+            }
             self.rest(&peer, now_ms);
         }
         let peer = self.choose(now_ms)?;
@@ -145,6 +150,14 @@ impl<P: Ord + Clone> SyncDriver<P> {
                 self.rest(peer, now_ms);
             }
             Outcome::Failed => self.rest(peer, now_ms),
+        }
+    }
+
+    /// The answer to the request in flight to `peer` arrived: from now on it is
+    /// being applied, which may take long for big blocks, and no longer times out.
+    pub fn answered(&mut self, peer: &P) {
+        if let Some(f) = self.in_flight.as_mut().filter(|f| &f.peer == peer) {
+            f.deadline_ms = u64::MAX;
         }
     }
 
@@ -228,6 +241,22 @@ mod tests {
         assert_ne!(first, second);
         d.completed(&first, Outcome::Applied { head: 99 }, 1_001);
         assert_eq!(d.local_head(), 10, "a late answer from the given-up peer is ignored");
+    }
+
+    /// Proves a silent peer loses its claim (it is not asked again until it claims
+    /// more), and that an answered request no longer times out while it is applied.
+    #[test]
+    fn timeouts_drop_the_claim_but_applying_does_not_time_out() {
+        let mut d = driver();
+        d.peer_head(1, 30);
+        assert_eq!(d.poll(0).unwrap().0, 1);
+        assert_eq!(d.poll(1_000), None, "timed out, its claim dropped");
+        d.peer_head(1, 40);
+        assert_eq!(d.poll(1_500).unwrap().0, 1);
+        d.answered(&1);
+        assert_eq!(d.poll(1_000_000), None, "applying takes as long as it takes");
+        d.completed(&1, Outcome::Applied { head: 18 }, 1_000_001);
+        assert_eq!(d.poll(1_000_002), Some((1, BlockRange { from: 19, count: 8 })));
     }
 
     /// Proves a disconnect frees the request in flight.

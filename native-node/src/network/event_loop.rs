@@ -15,11 +15,12 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, ping};
+use starling_core::encoding::DecodeError;
 use starling_core::encoding::Message;
 use starling_core::mempool::MempoolError;
 use starling_core::types::{Block, Hash, Transaction};
 use starling_net::behaviour::{Behaviour, BehaviourEvent, NetConfig, gossip_limit};
-use starling_net::codec::is_malformed;
+use starling_net::codec::{Inbound, is_malformed};
 use starling_net::messages::{Refusal, SignedHeader, SyncRequest, SyncResponse, SyncedBlock};
 use starling_net::names::Topic;
 use starling_net::reputation::{Offence, Reputation, ReputationConfig, Standing};
@@ -152,7 +153,7 @@ impl EventLoop {
             work_tx,
             work_rx,
             topics,
-            sync: SyncDriver::new(head, SyncConfig::default()),
+            sync: SyncDriver::new(head, SyncConfig { timeout_ms: 5_000, ..SyncConfig::default() }),
             reputation: Reputation::new(ReputationConfig::default()),
             asked: HashMap::new(),
             announced: VecDeque::new(),
@@ -384,7 +385,7 @@ impl EventLoop {
     // --- sync -----------------------------------------------------------------
 
     fn ask(&mut self, peer: PeerId, request: SyncRequest, asked: Asked) {
-        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request.into());
         self.asked.insert(id, (peer, asked));
     }
 
@@ -397,11 +398,18 @@ impl EventLoop {
         }
     }
 
-    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+    fn on_sync(&mut self, event: request_response::Event<Inbound, SyncResponse>) {
         use request_response::{Event, Message as Rr};
         match event {
             Event::Message { peer, message: Rr::Request { request, channel, .. }, .. } => {
-                self.on_request(peer, request, channel)
+                match request {
+                    Inbound::Request(request) => self.on_request(peer, request, channel),
+                    // Dropping the channel closes the stream unanswered.
+                    Inbound::Malformed(DecodeError::MessageTooLong { .. }) => {
+                        self.penalize(peer, Offence::Oversized)
+                    }
+                    Inbound::Malformed(_) => self.penalize(peer, Offence::MalformedMessage),
+                }
             }
             Event::Message { peer, message: Rr::Response { request_id, response }, .. } => {
                 if let Some((_, asked)) = self.asked.remove(&request_id) {
@@ -425,9 +433,6 @@ impl EventLoop {
                     self.sync.completed(&peer, Outcome::Failed, now);
                 }
             }
-            Event::InboundFailure {
-                peer, error: request_response::InboundFailure::Io(e), ..
-            } if is_malformed(&e) => self.penalize(peer, Offence::MalformedMessage),
             _ => {}
         }
     }
@@ -476,6 +481,7 @@ impl EventLoop {
                 self.sync.peer_head(peer, status.head_height);
             }
             (Asked::Blocks(range), SyncResponse::Blocks(blocks)) => {
+                self.sync.answered(&peer);
                 if !answers(&range, &blocks) {
                     self.penalize(peer, Offence::InvalidBlock);
                     return self.sync.completed(&peer, Outcome::Failed, now);

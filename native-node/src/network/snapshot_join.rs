@@ -166,7 +166,7 @@ async fn ask(
     peer: PeerId,
     request: SyncRequest,
 ) -> Result<SyncResponse> {
-    let id = swarm.behaviour_mut().sync.send_request(&peer, request);
+    let id = swarm.behaviour_mut().sync.send_request(&peer, request.into());
     step(answer(swarm, id), "waiting for a peer's answer").await
 }
 
