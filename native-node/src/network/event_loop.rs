@@ -545,6 +545,9 @@ impl EventLoop {
 
     fn penalize(&mut self, peer: PeerId, offence: Offence) {
         let now = self.now_ms();
+        if self.reputation.is_banned(&peer, now) {
+            return; // Late answers of a peer already banned: nothing more to do.
+        }
         let standing = self.reputation.penalize(&peer, offence, now);
         tracing::info!(%peer, "peer {}", offence.describe());
         if let Standing::Banned { until_ms } = standing
