@@ -41,6 +41,10 @@ const DEFAULT_LOG: &str = "info,webrtc=error,webrtc_ice=error,webrtc_sctp=error,
 webrtc_dtls=error,webrtc_mdns=error,webrtc_data=error,libp2p_webrtc=warn";
 
 fn main() {
+    // Two rustls crypto backends end up linked (ring through WebRTC's DTLS and
+    // WebSocket, aws-lc-rs through QUIC), so rustls cannot pick a default and the
+    // first WebRTC-direct handshake would panic: choose one before anything runs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -1,8 +1,8 @@
 //! # starling-wasm
 //!
-//! The browser's side of Starling. A page fetches blocks as the node's canonical
-//! binary encoding (hex in JSON-RPC) and checks each one itself with the same
-//! `starling-core` code the daemon runs, compiled to WebAssembly.
+//! The browser's side of Starling. A page gets blocks in the node's canonical
+//! binary encoding (over libp2p, or as hex in JSON-RPC) and checks each one itself
+//! with the same `starling-core` code the daemon runs, compiled to WebAssembly.
 //!
 //! What a page trusts, exactly (stage one, one sequencer): the chain identity —
 //! chain id, genesis hash and sequencer key — taken from the status of the node
@@ -16,7 +16,10 @@
 //!
 //! - a typed Rust API ([`ChainVerifier`], [`decode_block_hex`], [`BlockSummary`]) that
 //!   the Leptos page (`starling-web-ui`) links directly;
-//! - on wasm32, `#[wasm_bindgen]` exports of the same operations for plain
+//! - [`peer`], the browser node: a libp2p peer that dials the serving node over
+//!   WebRTC-direct or WebSocket, gets blocks with their witnesses over the sync
+//!   protocol and headers over gossip, and checks each block with the API above;
+//! - on wasm32, `#[wasm_bindgen]` exports of the verification operations for plain
 //!   JavaScript (the package `cargo xtask build-web` writes to `pkg/`).
 //!
 //! Errors cross the boundary as human-readable strings because their one consumer
@@ -24,6 +27,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod js;
+pub mod peer;
 
 use serde::Serialize;
 use starling_core::chain::verify_block;
@@ -194,6 +198,12 @@ impl ChainVerifier {
 pub fn check_genesis(block: &Block, genesis_hash_hex: &str) -> Result<(), String> {
     let expected: Hash =
         genesis_hash_hex.parse().map_err(|e| format!("genesis hash {genesis_hash_hex:?}: {e}"))?;
+    check_genesis_hash(block, &expected)
+}
+
+/// [`check_genesis`] with the hash already parsed.
+pub fn check_genesis_hash(block: &Block, expected: &Hash) -> Result<(), String> {
+    let expected = *expected;
     if block.header.height != 0 {
         return Err(format!("block {} is not a genesis block", block.header.height));
     }

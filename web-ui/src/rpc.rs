@@ -17,10 +17,14 @@ pub struct Status {
     pub peers: u64,
     /// The Ed25519 key that signs blocks in `single` mode, as 0x hex.
     pub sequencer: String,
+    /// The node's libp2p addresses, each ending in `/p2p/<peer id>`.
+    #[serde(default)]
+    pub listen: Vec<String>,
 }
 
 /// `starling_getBlock`: one block in the canonical encoding, as hex, with the
-/// witness that lets the page re-execute it (null for genesis).
+/// witness that lets the page re-execute it (null for genesis). The page asks
+/// for genesis only; later blocks come over libp2p.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct BlockResponse {
     pub height: u64,
@@ -108,6 +112,7 @@ mod tests {
         let status: Status = parse_response(body).unwrap();
         assert_eq!(status.height, 12);
         assert_eq!(status.mode, "single");
+        assert!(status.listen.is_empty(), "a node that lists no addresses still parses");
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Stage {
             Stage::CargoTest => "cargo test --workspace",
             Stage::Netns => "hosts in network namespaces: a link cut and restored (root)",
             Stage::BuildWeb => "build-web (site + pkg)",
-            Stage::Daemon => "build the starling daemon",
+            Stage::Daemon => "build the starling daemon and the lying sequencer",
             Stage::Browser => "browser end-to-end tests (node --test)",
         }
     }
@@ -199,7 +199,18 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
             "--ignored",
         ])),
         Stage::BuildWeb => web::build(paths).map(|_| ()),
-        Stage::Daemon => cmd::run(cargo().args(["build", "-p", "starling-node"])),
+        Stage::Daemon => cmd::run(cargo().args(["build", "-p", "starling-node"])).and_then(|()| {
+            // The browser tests' dishonest peer (wasm/examples/lying_sequencer.rs).
+            cmd::run(cargo().args([
+                "build",
+                "-p",
+                "starling-wasm",
+                "--features",
+                "test-chain",
+                "--example",
+                "lying_sequencer",
+            ]))
+        }),
         Stage::Browser => browser_tests(paths),
     }
 }
@@ -213,7 +224,7 @@ fn is_root() -> bool {
 }
 
 /// Runs every `tests/browser/*.test.mjs` with Node's test runner against the debug
-/// daemon and the freshly built site.
+/// daemon, the lying sequencer and the freshly built site.
 fn browser_tests(paths: &Paths) -> Result<(), String> {
     let dir = paths.repo.join("tests").join("browser");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -237,6 +248,10 @@ fn browser_tests(paths: &Paths) -> Result<(), String> {
             .current_dir(&paths.repo)
             .env("STARLING_BIN", daemon)
             .env("STARLING_WEB_DIR", paths.site())
+            .env(
+                "LYING_SEQUENCER",
+                paths.target.join("debug").join("examples").join("lying_sequencer"),
+            )
             .env("CHROMIUM", chromium),
     )
 }

@@ -1,6 +1,6 @@
 //! What the page says about each block it lists, and why.
 
-use starling_wasm::BlockSummary;
+use crate::BlockSummary;
 
 /// The outcome of checking one block. Only [`Verdict::Verified`] and
 /// [`Verdict::Genesis`] mean "checked in this browser"; an anchor is assumed.
