@@ -119,47 +119,16 @@ mod tests {
 
     use futures::executor::block_on;
     use futures::io::Cursor;
-    use starling_core::chain::{Allocation, BlockTemplate, Genesis, build_block};
-    use starling_core::crypto::{SequencerKey, StarkSecretKey};
-    use starling_core::types::{Address, Call, ChainId, Hash, TxBody};
+    use starling_core::types::{Address, Hash};
 
-    use crate::messages::{
-        MAX_RESPONSE_BYTES, PeerStatus, Refusal, SignedHeader, StateChunk, SyncedBlock,
-    };
+    use crate::messages::{MAX_RESPONSE_BYTES, PeerStatus, Refusal, SignedHeader, StateChunk};
 
     fn protocol() -> StreamProtocol {
         StreamProtocol::new("/starling/test/sync/1")
     }
 
-    /// A Blocks response holding a real signed block with a transfer and its witness.
     fn blocks_response() -> SyncResponse {
-        let key = SequencerKey::from_seed(&[1; 32]);
-        let users: Vec<StarkSecretKey> =
-            (10..12).map(|i| StarkSecretKey::from_entropy(&[i; 32])).collect();
-        let genesis = Genesis {
-            chain_id: ChainId::new("starling-test").unwrap(),
-            sequencer: key.public_key(),
-            timestamp_ms: 1_000,
-            allocations: users
-                .iter()
-                .map(|u| Allocation { address: u.public_key().address(), balance: 100 })
-                .collect(),
-        };
-        let (parent, mut state) = genesis.block().unwrap();
-        let body = TxBody {
-            chain_id: genesis.chain_id.clone(),
-            sender_key: users[0].public_key(),
-            nonce: 0,
-            fee: 1,
-            call: Call::Transfer { to: users[1].public_key().address(), amount: 10 },
-        };
-        let template = BlockTemplate { parent: &parent.header, timestamp_ms: 2_000, key: &key };
-        let built = build_block(&mut state, template, vec![body.sign(&users[0])]);
-        assert!(built.rejected.is_empty());
-        SyncResponse::Blocks(vec![
-            SyncedBlock { block: parent, witness: None },
-            SyncedBlock { block: built.block, witness: Some(built.witness) },
-        ])
+        crate::messages::tests::blocks_response(&crate::messages::tests::fixture())
     }
 
     fn write_request(request: SyncRequest) -> Vec<u8> {
@@ -231,7 +200,7 @@ mod tests {
             SyncResponse::Blocks(blocks.clone()),
             SyncResponse::StateChunk(StateChunk {
                 height: 1,
-                accounts: blocks[1].witness.clone().unwrap(),
+                accounts: blocks.iter().find_map(|b| b.witness.clone()).unwrap(),
                 next: Some(Address([5; 32])),
             }),
             SyncResponse::Refused(Refusal::RateLimited),

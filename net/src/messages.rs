@@ -338,7 +338,7 @@ fn decode_option<T: Decode>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use starling_core::chain::{
         Allocation, BlockTemplate, BuiltBlock, Genesis, build_block, verify_block,
@@ -348,13 +348,13 @@ mod tests {
     use starling_core::state::StateTree;
     use starling_core::types::{Call, Transaction, TxBody};
 
-    struct Fixture {
+    pub(crate) struct Fixture {
         genesis: Genesis,
         key: SequencerKey,
         users: Vec<StarkSecretKey>,
     }
 
-    fn fixture() -> Fixture {
+    pub(crate) fn fixture() -> Fixture {
         let key = SequencerKey::from_seed(&[1; 32]);
         let users: Vec<StarkSecretKey> =
             (10..13).map(|i| StarkSecretKey::from_entropy(&[i; 32])).collect();
@@ -417,7 +417,8 @@ mod tests {
         assert_eq!(back.encode_message(), bytes, "re-encoding is canonical");
     }
 
-    fn blocks_response(f: &Fixture) -> SyncResponse {
+    /// A Blocks response of two real signed blocks with transfers, one with its witness.
+    pub(crate) fn blocks_response(f: &Fixture) -> SyncResponse {
         let (_, built, _) = chain(f);
         SyncResponse::Blocks(vec![
             SyncedBlock { block: built[0].block.clone(), witness: Some(built[0].witness.clone()) },

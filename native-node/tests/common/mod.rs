@@ -245,18 +245,7 @@ impl Daemon {
     /// Runs `starling node` following `bootstrap` (no key, no discovery: only the
     /// peers named), with the genesis at `genesis`, and waits for its URL.
     pub fn follower(data_dir: &Path, genesis: &Path, bootstrap: &str) -> Self {
-        Self::start(&[
-            "node",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "--genesis",
-            genesis.to_str().unwrap(),
-            "--http-port",
-            "0",
-            "--bootstrap",
-            bootstrap,
-            "--no-discovery",
-        ])
+        Self::follower_of(data_dir, genesis, &[bootstrap])
     }
 
     pub fn status(&self) -> Value {
