@@ -220,6 +220,42 @@ pub fn put_list<T: Encode>(out: &mut Vec<u8>, items: &[T]) {
     }
 }
 
+impl Encode for u32 {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Decode for u32 {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        reader.u32()
+    }
+}
+
+/// `None` is the tag byte 0; `Some(v)` is 1 followed by `v`. Any other tag is refused,
+/// so each option has one encoding.
+impl<T: Encode> Encode for Option<T> {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(value) => {
+                out.push(1);
+                value.encode_to(out);
+            }
+        }
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match reader.u8()? {
+            0 => Ok(None),
+            1 => T::decode_from(reader).map(Some),
+            tag => Err(DecodeError::UnknownTag { field: "option", tag }),
+        }
+    }
+}
+
 impl Encode for u64 {
     fn encode_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());

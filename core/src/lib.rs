@@ -35,6 +35,7 @@
 extern crate alloc;
 
 pub mod chain;
+pub mod consensus;
 pub mod crypto;
 pub mod encoding;
 pub mod exec;

@@ -59,6 +59,14 @@ pub enum Domain {
     /// A whole signed transaction (body and signature): the leaves of a block's
     /// transaction root, so a block hash commits to its signatures too.
     SignedTransaction,
+    /// A consensus vote (prevote or precommit), which validators sign.
+    Vote,
+    /// A consensus proposal, which the round's proposer signs.
+    Proposal,
+    /// A validator set, committed to by hash.
+    ValidatorSet,
+    /// The staking registry, committed to by its account's `staking` field.
+    Staking,
 }
 
 impl Domain {
@@ -73,6 +81,10 @@ impl Domain {
             Self::EmptyLeaf => 6,
             Self::KeyDerivation => 7,
             Self::SignedTransaction => 8,
+            Self::Vote => 9,
+            Self::Proposal => 10,
+            Self::ValidatorSet => 11,
+            Self::Staking => 12,
         })
     }
 }
