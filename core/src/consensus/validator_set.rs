@@ -62,7 +62,7 @@ impl ValidatorSet {
         if validators.len() > MAX_VALIDATORS {
             return Err(ValidatorSetError::TooMany(validators.len()));
         }
-        validators.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        validators.sort_unstable_by_key(|v| v.key);
         let mut total: u64 = 0;
         for (i, v) in validators.iter().enumerate() {
             if i > 0 && validators[i - 1].key == v.key {
