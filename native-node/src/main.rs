@@ -22,6 +22,7 @@ mod cli;
 mod client;
 mod commands;
 mod config;
+mod consensus;
 mod devnet;
 mod keys;
 mod metrics;
