@@ -22,10 +22,19 @@
 //!   nonce and a fee. [`mempool`] orders and bounds pending ones; [`exec`] applies
 //!   them to state under the chain's rules.
 //! - **Blocks** ([`types::Block`]) are a header (height, parent, state root,
-//!   transaction root, time, proposer) signed with Ed25519 ([`crypto::ed25519`]),
-//!   plus the ordered transactions. In the first stage of the roadmap one sequencer
-//!   signs every block, and every other party checks the signature, re-executes the
-//!   transactions and compares the state root: see [`chain`].
+//!   transaction root, time, proposer, validator set, parent certificate) signed
+//!   with Ed25519 ([`crypto::ed25519`]), plus the ordered transactions. Every
+//!   other party checks the signature, re-executes the transactions and compares
+//!   the state root: see [`chain`].
+//! - **Staking** ([`staking`]) lives in the state too: stakers, delegations,
+//!   validator sets by epoch, rewards and slashing, as one registry committed to
+//!   by a reserved account. It drives the stages of the roadmap. A chain starts
+//!   with one sequencer signing every block while stakers join by transaction;
+//!   the validator set of each epoch is fixed two epochs ahead, and at the first
+//!   epoch boundary where that set holds enough stake in enough validators, the
+//!   chain switches to proof of stake: validators propose blocks, more than two
+//!   thirds of the power certify each one ([`consensus`]), and block rewards and
+//!   fees go to them. Every header says which stage it was made in.
 //! - **Encoding** ([`encoding`]) is one deterministic, length-limited binary format
 //!   for everything hashed, signed or sent.
 
@@ -42,5 +51,6 @@ pub mod exec;
 pub mod hash;
 pub mod keystore;
 pub mod mempool;
+pub mod staking;
 pub mod state;
 pub mod types;

@@ -81,7 +81,7 @@ fn verify_in_process(genesis: &Genesis, blocks: &[Block]) -> Duration {
     let started = Instant::now();
     let mut parent = genesis_block.header;
     for block in blocks {
-        apply_block(block, &parent, &mut state, &genesis.sequencer).unwrap();
+        apply_block(block, &parent, &mut state).unwrap();
         parent = block.header.clone();
     }
     started.elapsed()

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use starling_core::chain::{
     AppliedBlock, BlockTemplate, BuiltBlock, ChainError, Genesis, apply_block, build_block,
-    touched_accounts,
+    touched_accounts, verify_block,
 };
-use starling_core::crypto::SequencerKey;
+use starling_core::consensus::{CertificateError, CommitCertificate, ValidatorSet};
+use starling_core::crypto::{SequencerKey, SequencerPublicKey};
 use starling_core::exec::VerifiedTransaction;
 use starling_core::mempool::{Inserted, Mempool, MempoolConfig, MempoolError};
+use starling_core::staking::Authority;
 use starling_core::state::{Account, StateTree};
 use starling_core::types::{Address, Block, ChainId, Hash, Header, Transaction};
 
@@ -27,6 +29,9 @@ pub struct ChainState {
     pub state: StateTree,
     pub mempool: Mempool,
 }
+
+/// A block with the certificate that made it final, if it is a proof-of-stake block.
+pub type Certified<'a> = (&'a Block, Option<&'a CommitCertificate>);
 
 /// What producing one block did, for logs and metrics.
 pub struct Produced {
@@ -55,6 +60,8 @@ impl ChainState {
                     witness: None,
                     accounts: &accounts,
                     settled: &[],
+                    certificate: None,
+                    registry: genesis_state.registry(),
                 })?;
                 0
             }
@@ -125,21 +132,26 @@ impl ChainState {
         Ok(self.mempool.apply(admission))
     }
 
-    /// Builds, signs and durably commits the next block. Only after this returns is
-    /// the block visible to anyone.
+    /// Builds, signs and durably commits the next block, if the sequencer signs
+    /// it (not once proof of stake is active: validators decide blocks then).
+    /// Only after this returns is the block visible to anyone.
     pub fn produce_block(
         &mut self,
         key: &SequencerKey,
         timestamp_ms: u64,
         max_txs: usize,
         max_bytes: usize,
-    ) -> Result<Produced> {
+    ) -> Result<Option<Produced>> {
+        if self.next_validators().is_some() {
+            return Ok(None);
+        }
         let candidates = self.mempool.select(max_txs, max_bytes);
         // Built on the live state, not a copy (a copy costs O(accounts) per block).
         // If committing fails, the state is reloaded from the store,
         // which still holds the parent.
-        let template = BlockTemplate { parent: &self.head, timestamp_ms, key };
-        let built = build_block(&mut self.state, template, candidates);
+        let template = BlockTemplate { parent: &self.head, timestamp_ms, key, parent_commit: None };
+        let built = build_block(&mut self.state, template, candidates)
+            .context("the sequencer may not sign the next block")?;
         if let Err(e) = self.commit(&built) {
             // Either way the error stops the producer and the daemon exits; the
             // reload keeps the state honest for any request answered meanwhile.
@@ -158,7 +170,58 @@ impl ChainState {
         // Already-settled hashes are no-ops here; a crash before this line only
         // leaves entries that the next start drops as unexecutable.
         self.store.remove_pending(&dropped)?;
-        Ok(Produced { block, rejected: rejected.len() })
+        Ok(Some(Produced { block, rejected: rejected.len() }))
+    }
+
+    /// The validator set that must certify the block after the head, once proof
+    /// of stake is active; `None` while the sequencer signs blocks.
+    pub fn next_validators(&self) -> Option<ValidatorSet> {
+        match self.state.registry()?.authority_for(self.head.height + 1)? {
+            Authority::Validators(set) => Some(set.clone()),
+            Authority::Sequencer(_) => None,
+        }
+    }
+
+    /// Who may sign a block at `height` with this proposer, as far as the
+    /// registry knows (the current epoch and the next two).
+    pub fn signer_of(
+        &self,
+        height: u64,
+        proposer: &SequencerPublicKey,
+    ) -> Option<SequencerPublicKey> {
+        match self.state.registry()?.authority_for(height)? {
+            Authority::Sequencer(key) => Some(key),
+            Authority::Validators(set) => set.get(proposer).map(|v| v.key),
+        }
+    }
+
+    /// Builds a proposal for the block after the head, signed with a validator's
+    /// key, without committing it: it is built on a copy of the state (the live
+    /// one moves only when a block is decided).
+    pub fn build_proposal(
+        &self,
+        key: &SequencerKey,
+        timestamp_ms: u64,
+        max_txs: usize,
+        max_bytes: usize,
+    ) -> Result<Block> {
+        let parent_commit = match self.head.validators {
+            h if h == Hash::ZERO => None,
+            _ => Some(self.store.certificate(self.head.height)?.with_context(|| {
+                format!("the certificate of block {} is not stored", self.head.height)
+            })?),
+        };
+        let candidates = self.mempool.select(max_txs, max_bytes);
+        let mut state = self.state.clone();
+        let template = BlockTemplate { parent: &self.head, timestamp_ms, key, parent_commit };
+        Ok(build_block(&mut state, template, candidates)?.block)
+    }
+
+    /// Checks a proposed block on top of the head without changing anything: it
+    /// is verified statelessly against proofs from this node's own state.
+    pub fn check_proposal(&self, block: &Block) -> Result<(), ChainError> {
+        let witness = self.state.witness(&touched_accounts(&block.transactions));
+        verify_block(block, &self.head, &witness, self.chain_id())
     }
 }
 
@@ -169,16 +232,19 @@ impl ChainState {
     /// ones in one store transaction (one fsync for the batch). Stops at the first
     /// invalid block: the blocks before it are committed, it and the rest are not.
     /// Returns how many were committed, and the error that stopped the batch.
-    pub fn follow(&mut self, blocks: &[&Block]) -> (usize, Result<(), FollowError>) {
-        let sequencer = self.genesis.sequencer;
-        let mut applied: Vec<(&Block, AppliedBlock)> = Vec::with_capacity(blocks.len());
+    pub fn follow(&mut self, blocks: &[Certified<'_>]) -> (usize, Result<(), FollowError>) {
+        let mut applied: Vec<(Certified<'_>, AppliedBlock)> = Vec::with_capacity(blocks.len());
         let mut invalid = None;
-        for block in blocks {
-            let parent = applied.last().map_or(&self.head, |(b, _)| &b.header);
-            match apply_block(block, parent, &mut self.state, &sequencer) {
-                Ok(a) => applied.push((block, a)),
+        for &(block, certificate) in blocks {
+            if let Err(e) = self.check_certificate(block, certificate) {
+                invalid = Some(e);
+                break;
+            }
+            let parent = applied.last().map_or(&self.head, |((b, _), _)| &b.header);
+            match apply_block(block, parent, &mut self.state) {
+                Ok(a) => applied.push(((block, certificate), a)),
                 Err(e) => {
-                    invalid = Some(e);
+                    invalid = Some(FollowError::Invalid(e));
                     break;
                 }
             }
@@ -188,10 +254,10 @@ impl ChainState {
             // Nothing of the batch is stored: the state goes back to the head's.
             return (0, Err(self.reload_state().err().unwrap_or(FollowError::Storage(e))));
         }
-        if let Some((last, _)) = applied.last() {
+        if let Some(((last, _), _)) = applied.last() {
             self.head = last.header.clone();
         }
-        if let Some(e @ ChainError::StateRootMismatch { .. }) = &invalid {
+        if let Some(FollowError::Invalid(e @ ChainError::StateRootMismatch { .. })) = &invalid {
             // The bad block may have been written back half-way: reload from disk,
             // which now holds the valid blocks before it.
             let e = e.clone();
@@ -199,29 +265,52 @@ impl ChainState {
         }
         let state = &self.state;
         let mut dropped = Vec::new();
-        for (block, _) in &applied {
+        for ((block, _), _) in &applied {
             dropped
                 .extend(self.mempool.remove_committed(&block.transactions, |a| state.get(a).nonce));
         }
         if let Err(e) = self.store.remove_pending(&dropped) {
             return (count, Err(FollowError::Storage(e)));
         }
-        (count, invalid.map_or(Ok(()), |e| Err(FollowError::Invalid(e))))
+        (count, invalid.map_or(Ok(()), Err))
     }
 
-    fn commit_followed(&self, applied: &[(&Block, AppliedBlock)]) -> Result<()> {
+    /// A block certified by validators needs a certificate that makes it final
+    /// under the set the registry names for its height; a sequencer's block needs
+    /// none (its signature is checked with the block).
+    fn check_certificate(
+        &self,
+        block: &Block,
+        certificate: Option<&CommitCertificate>,
+    ) -> Result<(), FollowError> {
+        let height = block.header.height;
+        let registry = self.state.registry().ok_or(FollowError::Invalid(ChainError::NoRegistry))?;
+        let Some(Authority::Validators(set)) = registry.authority_for(height) else {
+            return Ok(());
+        };
+        let certificate = certificate.ok_or(FollowError::MissingCertificate { height })?;
+        certificate
+            .verify(self.chain_id(), set, height, &block.hash())
+            .map(|_| ())
+            .map_err(FollowError::Uncertified)
+    }
+
+    fn commit_followed(&self, applied: &[(Certified<'_>, AppliedBlock)]) -> Result<()> {
         let settled: Vec<Vec<Hash>> = applied
             .iter()
-            .map(|(b, _)| b.transactions.iter().map(Transaction::hash).collect())
+            .map(|((b, _), _)| b.transactions.iter().map(Transaction::hash).collect())
             .collect();
+        let registry = self.state.registry();
         let commits: Vec<BlockCommit<'_>> = applied
             .iter()
             .zip(&settled)
-            .map(|((block, a), settled)| BlockCommit {
+            .map(|(((block, certificate), a), settled)| BlockCommit {
                 block,
                 witness: Some(&a.witness),
                 accounts: &a.accounts,
                 settled,
+                certificate: *certificate,
+                registry,
             })
             .collect();
         self.store.commit_blocks(&commits)
@@ -233,11 +322,28 @@ impl ChainState {
     }
 }
 
+impl std::fmt::Display for FollowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(e) => write!(f, "{e}"),
+            Self::MissingCertificate { height } => {
+                write!(f, "block {height} came without the certificate that makes it final")
+            }
+            Self::Uncertified(e) => write!(f, "{e}"),
+            Self::Storage(e) => write!(f, "storage: {e:#}"),
+        }
+    }
+}
+
 /// Why a peer's block was not followed.
 #[derive(Debug)]
 pub enum FollowError {
     /// The block is invalid: the peer that sent it is at fault.
     Invalid(ChainError),
+    /// A proof-of-stake block came without its certificate.
+    MissingCertificate { height: u64 },
+    /// A proof-of-stake block's certificate does not make it final.
+    Uncertified(CertificateError),
     /// This node could not store it.
     Storage(anyhow::Error),
 }
@@ -256,6 +362,8 @@ impl ChainState {
             witness: Some(&built.witness),
             accounts: &accounts,
             settled: &settled,
+            certificate: None,
+            registry: self.state.registry(),
         })
     }
 }

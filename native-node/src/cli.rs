@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use starling_core::crypto::SequencerPublicKey;
 use starling_core::types::Address;
 
 /// Starling: a STARK-proven, proof-of-stake sequencing network (stage one: a single
@@ -25,8 +26,8 @@ pub enum Command {
     /// Create, import and list encrypted account keys (Web3 secret storage v3).
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Sign and submit transactions.
-    #[command(subcommand)]
+    /// Sign and submit transactions: transfers and staking.
+    #[command(subcommand, after_long_help = STAKING_HELP)]
     Tx(TxCommand),
     /// Write a genesis file for `starling node`.
     Genesis(GenesisArgs),
@@ -46,9 +47,47 @@ pub struct GenesisArgs {
     /// Where to write the genesis JSON.
     #[arg(long, short)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub staking: StakingFlags,
     /// File with the keystore password [default: $STARLING_PASSWORD, else a prompt].
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+}
+
+/// The genesis staking parameters; each left out keeps its default.
+#[derive(Args)]
+#[command(next_help_heading = "Staking parameters")]
+pub struct StakingFlags {
+    /// Blocks per epoch; validator sets change only at epoch boundaries [default: 20].
+    #[arg(long, value_name = "BLOCKS")]
+    pub epoch_length: Option<u64>,
+    /// Least stake a staker may bond, in base units [default: 1000].
+    #[arg(long, value_name = "AMOUNT")]
+    pub min_stake: Option<u64>,
+    /// Total power an epoch's set must reach for proof of stake to start [default: 4000].
+    #[arg(long, value_name = "AMOUNT")]
+    pub activation_stake: Option<u64>,
+    /// Members an epoch's set must have for proof of stake to start [default: 4].
+    #[arg(long, value_name = "N")]
+    pub min_validators: Option<u32>,
+    /// Most members of a set: the stakers with the most power [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_validators: Option<u32>,
+    /// Epochs between an exit intent and the withdrawal (at least 4) [default: 4].
+    #[arg(long, value_name = "EPOCHS")]
+    pub exit_window_epochs: Option<u64>,
+    /// Tokens minted per proof-of-stake block, in base units [default: 10].
+    #[arg(long, value_name = "AMOUNT")]
+    pub block_reward: Option<u64>,
+    /// The proposer's share of a block's reward and fees, in basis points [default: 1000].
+    #[arg(long, value_name = "BPS")]
+    pub proposer_bps: Option<u16>,
+    /// Highest commission a staker may charge, in basis points [default: 5000].
+    #[arg(long, value_name = "BPS")]
+    pub max_commission_bps: Option<u16>,
+    /// Share of its own stake a double-signing staker loses, in basis points [default: 500].
+    #[arg(long, value_name = "BPS")]
+    pub slash_bps: Option<u16>,
 }
 
 #[derive(Args)]
@@ -101,6 +140,10 @@ pub struct NodeArgs {
     /// Keystore holding the sequencer's Ed25519 seed; without it the node only serves.
     #[arg(long)]
     pub sequencer_key: Option<PathBuf>,
+    /// Ed25519 consensus key keystore: this node votes and proposes as a validator
+    /// once proof of stake is active (the key a `starling tx stake` named).
+    #[arg(long, value_name = "FILE")]
+    pub validator_key: Option<PathBuf>,
     /// File with the keystore password [default: $STARLING_PASSWORD, else a prompt].
     #[arg(long)]
     pub password_file: Option<PathBuf>,
@@ -129,6 +172,15 @@ pub struct DevnetArgs {
     /// Milliseconds between blocks.
     #[arg(long, default_value_t = 1000)]
     pub block_time_ms: u64,
+    /// Run N validator processes (`starling node`, one data directory each under
+    /// the devnet's, HTTP on PORT, PORT+1, ...) that stake on chain so the network
+    /// switches to proof of stake; 0 runs the single in-process sequencer.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub validators: u32,
+    /// With --validators: also run M follower processes (HTTP on the ports after
+    /// the validators').
+    #[arg(long, value_name = "M", default_value_t = 0, requires = "validators")]
+    pub followers: u32,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]
@@ -137,12 +189,14 @@ pub struct DevnetArgs {
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
-    /// Generate a new account key (or, with --sequencer, a block-signing key) and store it encrypted.
+    /// Generate a new account key (or, with --sequencer/--consensus, an Ed25519 block-signing
+    /// or consensus key) and store it encrypted.
     New {
         /// Name of the key file (`NAME.json` in the keys directory).
         name: String,
-        /// Make an Ed25519 sequencer key instead of a Stark account key.
-        #[arg(long)]
+        /// Make an Ed25519 key instead of a Stark account key: a sequencer's block
+        /// key, or a validator's consensus key (`--consensus` says the same).
+        #[arg(long, visible_alias = "consensus")]
         sequencer: bool,
         #[command(flatten)]
         common: KeysArgs,
@@ -173,32 +227,176 @@ pub struct KeysArgs {
     pub password_file: Option<PathBuf>,
 }
 
+/// Everything a transaction needs besides its call: who signs, the fee, the
+/// nonce, the node to submit to.
+#[derive(Args)]
+pub struct TxArgs {
+    /// Key name (see `starling keys list`) or path of a keystore file.
+    #[arg(long)]
+    pub from: String,
+    /// Fee in base units (it orders the mempool).
+    #[arg(long, default_value_t = 1)]
+    pub fee: u64,
+    /// Nonce to use [default: the account's next nonce, asked from the node].
+    #[arg(long)]
+    pub nonce: Option<u64>,
+    /// The node's JSON-RPC endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:8080/rpc")]
+    pub rpc: String,
+    /// Wait until the transaction is in a block.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub common: KeysArgs,
+}
+
+/// How staking works, shown by `starling tx --help`.
+pub const STAKING_HELP: &str = "\
+Staking: an account becomes a staker with `stake`, bonding tokens (at least the
+genesis `min_stake`) and naming the Ed25519 consensus key its validator node votes
+with (`starling keys new NAME --sequencer` makes one; the node runs with
+`--validator-key`). Others add to its power with `delegate`; its commission is its
+cut of their rewards.
+
+Validator sets are fixed ahead of time: when an epoch (the genesis `epoch_length`
+blocks) ends, the set of three epochs ahead is fixed from the stakes of that
+moment. So a stake included in epoch e becomes active two epochs after e ends, in
+epoch e+3; `increase-stake`, `delegate` and the intents take effect the same way.
+Proof of stake starts at the first epoch whose set reaches the genesis
+`activation_stake` with at least `min_validators` members.
+
+Leaving takes two steps. `unstake-intent` (or `undelegate-intent`) starts the exit
+window, the genesis `exit_window_epochs` (at least 4): the tokens stay bonded and
+slashable meanwhile and earn nothing new once out of the sets. After the window,
+`unstake` (or `undelegate`) returns them to the balance. Rewards accrue per block
+and are paid by `claim-rewards`. A validator that signs two conflicting votes is
+slashed by an `evidence` transaction that anyone may send.
+
+Every amount is in base units. A transaction that breaks a staking rule against
+the node's latest state is refused at once, naming the rule; read the registry
+with the RPC methods starling_getValidators, starling_getStaker and
+starling_getDelegation.";
+
 #[derive(Subcommand)]
 pub enum TxCommand {
     /// Transfer tokens from one of your keys to an address.
     Transfer {
-        /// Key name (see `starling keys list`) or path of a keystore file.
-        #[arg(long)]
-        from: String,
         /// Recipient address (0x-prefixed, 64 hex digits).
         #[arg(long)]
         to: Address,
         /// Amount in base units.
         #[arg(long)]
         amount: u64,
-        /// Fee in base units (it orders the mempool).
-        #[arg(long, default_value_t = 1)]
-        fee: u64,
-        /// Nonce to use [default: the account's next nonce, asked from the node].
-        #[arg(long)]
-        nonce: Option<u64>,
-        /// The node's JSON-RPC endpoint.
-        #[arg(long, default_value = "http://127.0.0.1:8080/rpc")]
-        rpc: String,
-        /// Wait until the transaction is in a block.
-        #[arg(long)]
-        wait: bool,
         #[command(flatten)]
-        common: KeysArgs,
+        tx: TxArgs,
+    },
+    /// Become a staker: bond tokens and name the consensus key your validator votes with.
+    ///
+    /// The amount (at least the genesis `min_stake`) leaves the balance and is
+    /// bonded. The stake counts in validator sets from two epochs after the end of
+    /// the epoch it is included in; leaving takes `unstake-intent`, the exit window,
+    /// then `unstake`. One staker per account and per consensus key.
+    Stake {
+        /// Keystore of the Ed25519 consensus key (from `starling keys new NAME
+        /// --sequencer`), unlocked with the same password as --from.
+        #[arg(long, value_name = "FILE", required_unless_present = "consensus_pubkey")]
+        consensus_key: Option<PathBuf>,
+        /// The consensus public key itself (0x-prefixed, 64 hex digits), instead of
+        /// its keystore.
+        #[arg(long, value_name = "HEX", conflicts_with = "consensus_key")]
+        consensus_pubkey: Option<SequencerPublicKey>,
+        /// Tokens to bond, in base units.
+        #[arg(long)]
+        amount: u64,
+        /// Your cut of your delegators' rewards, in basis points (100 = 1%; at most
+        /// the genesis `max_commission_bps`).
+        #[arg(long, default_value_t = 0)]
+        commission_bps: u16,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Bond more tokens to your own stake.
+    ///
+    /// Counts in validator sets from two epochs after the end of the epoch it is
+    /// included in. Refused once you announced your exit or were slashed.
+    IncreaseStake {
+        /// Tokens to add, in base units.
+        #[arg(long)]
+        amount: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Announce that you stop staking; starts the exit window.
+    ///
+    /// Sets fixed from now on leave you out; the ones already fixed (up to two
+    /// epochs ahead) keep you, and you stay slashable. After `exit_window_epochs`
+    /// epochs (the genesis parameter, at least 4), `unstake` returns the stake.
+    UnstakeIntent {
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// After the exit window: your stake and unclaimed rewards return to your balance.
+    Unstake {
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Bond tokens to a staker's pool: its power grows and you share its rewards.
+    ///
+    /// The staker keeps its commission of the pool's rewards; the rest is shared by
+    /// bonded token. Counts from two epochs after the end of the epoch it is
+    /// included in.
+    Delegate {
+        /// The staker's account address.
+        #[arg(long)]
+        staker: Address,
+        /// Tokens to delegate, in base units.
+        #[arg(long)]
+        amount: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Start withdrawing tokens from a staker's pool; starts the exit window.
+    ///
+    /// The amount stops earning at once and can be taken back with `undelegate`
+    /// after `exit_window_epochs` epochs. A second intent adds to the withdrawal
+    /// and restarts its window.
+    UndelegateIntent {
+        /// The staker's account address.
+        #[arg(long)]
+        staker: Address,
+        /// Tokens to withdraw, in base units.
+        #[arg(long)]
+        amount: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// After the exit window: the withdrawal from a staker's pool returns to your balance.
+    Undelegate {
+        /// The staker's account address.
+        #[arg(long)]
+        staker: Address,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Pay every reward you are owed, as staker and as delegator, to your balance.
+    ClaimRewards {
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Prove a validator signed two conflicting votes; its stake is slashed.
+    ///
+    /// The two votes must be by the same validator, at the same height, round and
+    /// step, for different blocks (or one for none), each correctly signed.
+    /// The staker loses the genesis `slash_bps` of its own stake and never joins
+    /// a set again.
+    Evidence {
+        /// The first signed vote: hex of its encoded SignedVote message.
+        #[arg(long, value_name = "HEX")]
+        vote_a: String,
+        /// The second signed vote, conflicting with the first.
+        #[arg(long, value_name = "HEX")]
+        vote_b: String,
+        #[command(flatten)]
+        tx: TxArgs,
     },
 }

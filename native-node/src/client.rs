@@ -1,9 +1,33 @@
 //! A small JSON-RPC client for the CLI (`starling tx ...`).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use starling_core::encoding::Message;
 use starling_core::types::{Address, Hash, Transaction};
+
+/// A JSON-RPC error answer, kept whole so callers can tell codes apart.
+#[derive(Debug)]
+pub struct RpcCallError {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<String>,
+}
+
+impl std::fmt::Display for RpcCallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.data {
+            Some(data) => write!(f, "{} (code {}): {data}", self.message, self.code),
+            None => write!(f, "{} (code {})", self.message, self.code),
+        }
+    }
+}
+
+impl std::error::Error for RpcCallError {}
+
+/// The JSON-RPC error code of `error`, when it is a node's error answer.
+pub fn error_code(error: &anyhow::Error) -> Option<i64> {
+    error.downcast_ref::<RpcCallError>().map(|e| e.code)
+}
 
 pub struct RpcClient {
     url: String,
@@ -26,12 +50,12 @@ impl RpcClient {
         };
         let mut body: Value = response.into_json().context("the node's answer is not JSON")?;
         if let Some(error) = body.get("error") {
-            let code = error["code"].as_i64().unwrap_or(0);
-            let message = error["message"].as_str().unwrap_or("error");
-            match error.get("data").and_then(Value::as_str) {
-                Some(data) => bail!("{message} (code {code}): {data}"),
-                None => bail!("{message} (code {code})"),
+            return Err(RpcCallError {
+                code: error["code"].as_i64().unwrap_or(0),
+                message: error["message"].as_str().unwrap_or("error").to_string(),
+                data: error.get("data").and_then(Value::as_str).map(str::to_string),
             }
+            .into());
         }
         Ok(body["result"].take())
     }
@@ -59,5 +83,11 @@ impl RpcClient {
     pub fn included_in(&self, hash: &Hash) -> Result<Option<u64>> {
         let status = self.call("starknet_getTransactionStatus", json!([hash]))?;
         Ok(status.get("block_number").and_then(Value::as_u64))
+    }
+
+    /// `starling_getValidators`: the validator sets, the epoch, the mode and the
+    /// staking parameters.
+    pub fn validators(&self) -> Result<Value> {
+        self.call("starling_getValidators", json!([]))
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use starling_core::consensus::TimeoutConfig;
 use starling_core::encoding::Message;
 use starling_core::mempool::MempoolConfig;
 use starling_core::types::Block;
@@ -24,12 +25,18 @@ pub struct NodeConfig {
     pub genesis: Option<PathBuf>,
     /// Keystore (Web3 secret storage v3) holding the sequencer's Ed25519 seed.
     pub sequencer_key: Option<PathBuf>,
+    /// Keystore holding the validator's Ed25519 consensus key.
+    pub validator_key: Option<PathBuf>,
     pub password_file: Option<PathBuf>,
     pub web_dir: Option<PathBuf>,
     #[serde(default)]
     pub block: BlockConfig,
     #[serde(default)]
     pub mempool: MempoolSection,
+    /// Consensus step timeouts (`propose_ms`, `prevote_ms`, `precommit_ms`, and
+    /// `delta_ms` added per round); all four when the section is given.
+    #[serde(default)]
+    pub consensus: TimeoutConfig,
 }
 
 #[derive(Debug, Deserialize)]

@@ -124,10 +124,16 @@ pub fn new_sequencer_key(
     }
     let key = SequencerKey::from_seed(&entropy());
     let pass = password(password_file, true)?;
-    let json = keystore::encrypt(&key.seed(), pass.as_bytes(), &entropy(), KdfParams::STANDARD);
-    let json = annotate(&json, &[("sequencer_public_key", key.public_key().to_string())])?;
-    write_new(&path, &json)?;
+    write_new(&path, &ed25519_keystore(&key, &pass, KdfParams::STANDARD)?)?;
     Ok(key.public_key())
+}
+
+/// Encrypts an Ed25519 key (a sequencer's or a validator's consensus key: the
+/// secret is its 32-byte seed) and annotates the file with its public key, the
+/// format `starling node --sequencer-key` and `--validator-key` read.
+pub fn ed25519_keystore(key: &SequencerKey, password: &str, params: KdfParams) -> Result<String> {
+    let json = keystore::encrypt(&key.seed(), password.as_bytes(), &entropy(), params);
+    annotate(&json, &[("sequencer_public_key", key.public_key().to_string())])
 }
 
 /// Where an imported key comes from.
@@ -239,7 +245,8 @@ pub fn unlock_account(path: &Path, password_file: Option<&Path>) -> Result<Stark
     Ok(key)
 }
 
-/// Unlocks a sequencer key file (an Ed25519 seed in the same keystore format).
+/// Unlocks a sequencer or consensus key file (an Ed25519 seed in the same
+/// keystore format).
 pub fn unlock_sequencer(path: &Path, password_file: Option<&Path>) -> Result<SequencerKey> {
     let (secret, json) = unlock(path, password_file)?;
     let key = SequencerKey::from_seed(&secret);

@@ -35,6 +35,12 @@ pub struct Metrics {
     pub peers: Gauge,
     pub peers_banned: Counter,
     pub blocks_followed: Counter,
+    pub consensus_height: Gauge,
+    pub consensus_round: Gauge,
+    pub consensus_votes: Counter,
+    pub consensus_timeouts: Counter,
+    pub consensus_equivocations: Counter,
+    pub finality_seconds: Histogram,
 }
 
 impl Metrics {
@@ -51,7 +57,39 @@ impl Metrics {
         let peers = Gauge::default();
         let peers_banned = Counter::default();
         let blocks_followed = Counter::default();
+        let consensus_height = Gauge::default();
+        let consensus_round = Gauge::default();
+        let consensus_votes = Counter::default();
+        let consensus_timeouts = Counter::default();
+        let consensus_equivocations = Counter::default();
+        let finality_seconds = Histogram::new(exponential_buckets(0.01, 1.5, 20));
         let r = &mut registry;
+        r.register(
+            "consensus_height",
+            "Height the consensus engine is deciding",
+            consensus_height.clone(),
+        );
+        r.register("consensus_round", "Round of the height being decided", consensus_round.clone());
+        r.register(
+            "consensus_votes_received",
+            "Votes received from validators for the height being decided",
+            consensus_votes.clone(),
+        );
+        r.register(
+            "consensus_timeouts_fired",
+            "Consensus step timeouts that fired",
+            consensus_timeouts.clone(),
+        );
+        r.register(
+            "consensus_equivocations",
+            "Conflicting vote pairs seen (double-signing validators)",
+            consensus_equivocations.clone(),
+        );
+        r.register(
+            "finality_seconds",
+            "Time from starting a height to committing its decided block",
+            finality_seconds.clone(),
+        );
         r.register("peers", "Connected peers", peers.clone());
         r.register("peers_banned", "Peers banned for misbehaving", peers_banned.clone());
         r.register(
@@ -101,6 +139,12 @@ impl Metrics {
             peers,
             peers_banned,
             blocks_followed,
+            consensus_height,
+            consensus_round,
+            consensus_votes,
+            consensus_timeouts,
+            consensus_equivocations,
+            finality_seconds,
         }
     }
 

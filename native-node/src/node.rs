@@ -1,9 +1,12 @@
 //! A running node: the chain behind a lock, the block producer, and the HTTP server
 //! (web page, JSON-RPC, metrics).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU32;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -13,15 +16,17 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use starling_core::consensus::{CommitCertificate, SignedVote, ValidatorSet};
 use starling_core::crypto::{SequencerKey, SequencerPublicKey};
 use starling_core::exec::{VerifiedTransaction, check_chain};
 use starling_core::mempool::MempoolError;
-use starling_core::types::{ChainId, Hash, Transaction};
+use starling_core::types::{Block, ChainId, Hash, Header, Transaction};
 use starling_net::messages::SignedHeader;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::chain_state::{ChainState, SubmitError};
+use crate::chain_state::{ChainState, FollowError, SubmitError};
+use crate::consensus;
 use crate::metrics::Metrics;
 use crate::network::NetShared;
 use crate::rpc::{self, protocol};
@@ -41,8 +46,6 @@ pub struct Node {
     pub chain: Mutex<ChainState>,
     /// The chain's id, readable without the lock.
     pub chain_id: ChainId,
-    /// The key that signs this chain's blocks (from genesis).
-    pub sequencer: SequencerPublicKey,
     /// The chain's genesis block hash, readable without the lock.
     pub genesis_hash: Hash,
     /// The chain's store, for reads that need no lock (redb readers see the last
@@ -57,6 +60,15 @@ pub struct Node {
     pub snapshots: Snapshots,
     /// Bounds the JSON-RPC requests in progress (each may hold a large answer).
     rpc_permits: tokio::sync::Semaphore,
+    /// What one block may hold and how often blocks come.
+    limits: OnceLock<BlockLimits>,
+    /// The consensus engine's inbox, once it runs.
+    consensus: OnceLock<SyncSender<consensus::Event>>,
+    /// Blocks proposed for the height being decided (built here or fetched),
+    /// served to peers that ask for a proposal's block.
+    proposals: Mutex<HashMap<Hash, Block>>,
+    /// The round of the height being decided, for `starling_status`.
+    pub consensus_round: AtomicU32,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -73,14 +85,12 @@ impl Node {
         let metrics = Metrics::new();
         metrics.height.set(chain.head.height as i64);
         let chain_id = chain.chain_id().clone();
-        let sequencer = chain.genesis.sequencer;
         let genesis_hash = chain.genesis_hash;
         let store = chain.store.clone();
         let rpc_permits = tokio::sync::Semaphore::new(protocol::MAX_CONCURRENT_REQUESTS);
         Arc::new(Self {
             chain: Mutex::new(chain),
             chain_id,
-            sequencer,
             genesis_hash,
             store,
             metrics,
@@ -88,6 +98,21 @@ impl Node {
             net: NetShared::default(),
             snapshots,
             rpc_permits,
+            limits: OnceLock::new(),
+            consensus: OnceLock::new(),
+            proposals: Mutex::new(HashMap::new()),
+            consensus_round: AtomicU32::new(0),
+        })
+    }
+
+    /// Sets what blocks this node builds may hold (once, at start).
+    pub fn set_limits(&self, limits: BlockLimits) {
+        let _ = self.limits.set(limits);
+    }
+
+    fn limits(&self) -> BlockLimits {
+        *self.limits.get_or_init(|| {
+            crate::config::BlockConfig::default().limits().expect("the default limits are valid")
         })
     }
 
@@ -114,11 +139,15 @@ impl Node {
         result.map(|_| ())
     }
 
-    /// Builds, commits and announces one block.
+    /// Builds, commits and announces one block (while the sequencer signs them).
     fn produce_one(&self, key: &SequencerKey, limits: &BlockLimits) -> Result<()> {
         let started = std::time::Instant::now();
         let mut chain = self.chain.lock().expect("chain lock poisoned");
-        let produced = chain.produce_block(key, now_ms(), limits.max_txs, limits.max_bytes)?;
+        let Some(produced) =
+            chain.produce_block(key, now_ms(), limits.max_txs, limits.max_bytes)?
+        else {
+            return Ok(()); // validators decide blocks now
+        };
         let header = &produced.block.header;
         self.metrics.block_build_seconds.observe(started.elapsed().as_secs_f64());
         self.metrics.height.set(header.height as i64);
@@ -126,6 +155,8 @@ impl Node {
         self.metrics.txs_included.inc_by(produced.block.transactions.len() as u64);
         self.metrics.mempool_txs.set(chain.mempool.len() as i64);
         self.snapshots.after_block(&chain);
+        drop(chain);
+        self.head_changed();
         self.net.announce(SignedHeader::of(&produced.block));
         tracing::info!(
             height = header.height,
@@ -157,6 +188,105 @@ impl Node {
                 .context("block producer panicked")?
                 .context("producing a block")?;
         }
+    }
+}
+
+/// What the consensus engine asks of the node.
+impl Node {
+    /// Hands an event to the consensus engine; `false` if it is not running or
+    /// is too far behind to take it.
+    pub fn consensus_event(&self, event: consensus::Event) -> bool {
+        self.consensus.get().is_some_and(|tx| tx.try_send(event).is_ok())
+    }
+
+    pub fn set_consensus(&self, events: SyncSender<consensus::Event>) {
+        let _ = self.consensus.set(events);
+    }
+
+    /// Tells the engine the head moved, whichever path moved it.
+    pub fn head_changed(&self) {
+        self.consensus_event(consensus::Event::Head);
+    }
+
+    /// The height after the head and its validators, once validators certify it.
+    pub fn next_certified_height(&self) -> Option<(u64, ValidatorSet)> {
+        let chain = self.chain.lock().expect("chain lock poisoned");
+        chain.next_validators().map(|set| (chain.head.height + 1, set))
+    }
+
+    /// The key that must have signed `header`, if the registry knows who may
+    /// sign at its height: the sequencer, or the proposer if it is a validator.
+    pub fn header_signer(&self, header: &Header) -> Option<SequencerPublicKey> {
+        let chain = self.chain.lock().expect("chain lock poisoned");
+        chain.signer_of(header.height, &header.proposer)
+    }
+
+    pub fn clear_proposals(&self) {
+        self.proposals.lock().expect("proposals lock").clear();
+    }
+
+    pub fn hold_proposal(&self, block: Block) {
+        self.proposals.lock().expect("proposals lock").insert(block.hash(), block);
+    }
+
+    pub fn proposal(&self, hash: &Hash) -> Option<Block> {
+        self.proposals.lock().expect("proposals lock").get(hash).cloned()
+    }
+
+    /// Whether a proposed block is valid on top of the head.
+    pub fn check_proposal(&self, block: &Block) -> bool {
+        let chain = self.chain.lock().expect("chain lock poisoned");
+        match chain.check_proposal(block) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::info!(height = block.header.height, error = %e, "refusing a proposal");
+                false
+            }
+        }
+    }
+
+    /// Builds a proposal on the head from the mempool, signed with `key`.
+    pub fn build_proposal(&self, key: &SequencerKey) -> Result<Block> {
+        let limits = self.limits();
+        let chain = self.chain.lock().expect("chain lock poisoned");
+        chain.build_proposal(key, now_ms(), limits.max_txs, limits.max_bytes)
+    }
+
+    /// How long until the next block is due (the block interval after the head's).
+    pub fn until_next_block(&self) -> Duration {
+        let head_ms = self.chain.lock().expect("chain lock poisoned").head.timestamp_ms;
+        let due = head_ms.saturating_add(self.limits().interval.as_millis() as u64);
+        Duration::from_millis(due.saturating_sub(now_ms()))
+    }
+
+    /// Durably commits a decided block with its certificate.
+    pub fn commit_decided(&self, block: &Block, certificate: &CommitCertificate) -> Result<()> {
+        let mut chain = self.chain.lock().expect("chain lock poisoned");
+        if block.header.height <= chain.head.height {
+            return Ok(()); // sync got it here first
+        }
+        let (_, result) = chain.follow(&[(block, Some(certificate))]);
+        match result {
+            Ok(()) => {}
+            Err(FollowError::Storage(e)) => return Err(e),
+            Err(e) => anyhow::bail!("{e}"),
+        }
+        self.metrics.height.set(chain.head.height as i64);
+        self.metrics.txs_included.inc_by(block.transactions.len() as u64);
+        self.metrics.mempool_txs.set(chain.mempool.len() as i64);
+        self.snapshots.after_block(&chain);
+        Ok(())
+    }
+
+    /// A validator double-signed. Its votes are evidence anyone can submit as a
+    /// transaction (`starling tx evidence`); the node logs them in full.
+    pub fn report_equivocation(&self, a: SignedVote, b: SignedVote) {
+        use starling_core::encoding::Message;
+        tracing::warn!(
+            vote_a = %hex::encode(a.encode_message()),
+            vote_b = %hex::encode(b.encode_message()),
+            "equivocation evidence"
+        );
     }
 }
 

@@ -5,17 +5,25 @@
 //! durable write transaction together with the account changes and the head pointer,
 //! so after a crash the store holds either the whole block or none of it. A block is
 //! reported (RPC, logs, the page) only after its commit returns.
+//!
+//! From the proof-of-stake stage on, a block's commit certificate is stored in the
+//! same transaction as the block, and so is the staking registry (the preimage of
+//! the registry account's commitment) whenever the block changed it.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
+use starling_core::consensus::CommitCertificate;
 use starling_core::encoding::{Decode, Encode, Message, Reader};
+use starling_core::staking::StakingState;
 use starling_core::state::{Account, StateTree, Witness};
 use starling_core::types::{Address, Block, Hash, Transaction};
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const WITNESSES: TableDefinition<u64, &[u8]> = TableDefinition::new("witnesses");
+/// Height → the precommits that made the block there final (proof-of-stake blocks).
+const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 const BLOCK_HEIGHTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_heights");
 /// Transaction hash → (height, index in block).
 const TX_LOCATIONS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_locations");
@@ -25,6 +33,8 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 const HEAD_KEY: &str = "head_height";
 const GENESIS_KEY: &str = "genesis_hash";
+/// The staking registry as of the head.
+const REGISTRY_KEY: &str = "staking_registry";
 
 /// The node's database.
 pub struct Store {
@@ -47,6 +57,10 @@ pub struct BlockCommit<'a> {
     pub accounts: &'a [(Address, Account)],
     /// Acknowledged transactions to forget: included, or found unexecutable.
     pub settled: &'a [Hash],
+    /// The precommits that made the block final, for a proof-of-stake block.
+    pub certificate: Option<&'a CommitCertificate>,
+    /// The staking registry after the block, when the block changed it.
+    pub registry: Option<&'a StakingState>,
 }
 
 /// Writes everything of one block into `txn` (the caller commits).
@@ -58,6 +72,9 @@ fn write_block(txn: &WriteTransaction, commit: &BlockCommit<'_>) -> Result<()> {
         txn.open_table(BLOCKS)?.insert(height, block.encode_message().as_slice())?;
         if let Some(w) = commit.witness {
             txn.open_table(WITNESSES)?.insert(height, w.encode_message().as_slice())?;
+        }
+        if let Some(c) = commit.certificate {
+            txn.open_table(CERTIFICATES)?.insert(height, c.encode_message().as_slice())?;
         }
         txn.open_table(BLOCK_HEIGHTS)?.insert(&hash.0, height)?;
         let mut locations = txn.open_table(TX_LOCATIONS)?;
@@ -78,6 +95,9 @@ fn write_block(txn: &WriteTransaction, commit: &BlockCommit<'_>) -> Result<()> {
         }
         let mut meta = txn.open_table(META)?;
         meta.insert(HEAD_KEY, height.to_le_bytes().as_slice())?;
+        if let Some(registry) = commit.registry {
+            meta.insert(REGISTRY_KEY, registry.encode_message().as_slice())?;
+        }
         if height == 0 {
             meta.insert(GENESIS_KEY, hash.0.as_slice())?;
         }
@@ -95,7 +115,7 @@ impl Store {
         let db = Database::create(path)
             .with_context(|| format!("cannot open the database at {}", path.display()))?;
         let txn = db.begin_write()?;
-        for table in [BLOCKS, WITNESSES] {
+        for table in [BLOCKS, WITNESSES, CERTIFICATES] {
             let _ = txn.open_table(table)?;
         }
         for table in [ACCOUNTS, PENDING] {
@@ -158,12 +178,21 @@ impl Store {
         genesis: &Hash,
         block: &Block,
         accounts: &[(Address, Account)],
+        registry: Option<&StakingState>,
     ) -> Result<()> {
         if self.head_height()?.is_some() {
             bail!("the data directory already holds a chain; a snapshot starts only an empty one");
         }
         let txn = self.db.begin_write()?;
-        write_block(&txn, &BlockCommit { block, witness: None, accounts, settled: &[] })?;
+        let commit = BlockCommit {
+            block,
+            witness: None,
+            accounts,
+            settled: &[],
+            certificate: None,
+            registry,
+        };
+        write_block(&txn, &commit)?;
         txn.open_table(META)?.insert(GENESIS_KEY, genesis.0.as_slice())?;
         txn.commit().context("installing a snapshot")?;
         Ok(())
@@ -183,6 +212,16 @@ impl Store {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(BLOCKS)?;
         Ok(table.get(height)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The commit certificate stored with the block at `height`, if it has one.
+    pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(CERTIFICATES)?;
+        let Some(bytes) = table.get(height)? else {
+            return Ok(None);
+        };
+        decode_stored("certificate", height, bytes.value()).map(Some)
     }
 
     /// A block's stored witness encoding, as it is (`None` for genesis).
@@ -206,11 +245,16 @@ impl Store {
         }))
     }
 
-    /// Rebuilds the state tree from the stored accounts.
+    /// Rebuilds the state tree from the stored accounts and staking registry.
     pub fn load_state(&self) -> Result<StateTree> {
         let txn = self.db.begin_read()?;
-        let table = txn.open_table(ACCOUNTS)?;
         let mut state = StateTree::new();
+        // The registry first: the registry account's commitment must match it.
+        if let Some(bytes) = txn.open_table(META)?.get(REGISTRY_KEY)? {
+            let registry: StakingState = decode_stored("staking registry", "", bytes.value())?;
+            state.set_registry(registry).context("the stored staking registry")?;
+        }
+        let table = txn.open_table(ACCOUNTS)?;
         for row in table.iter()? {
             let (key, value) = row?;
             let address = Address(*key.value());

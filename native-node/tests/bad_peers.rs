@@ -298,7 +298,7 @@ impl Rogue {
                 let height = if from == 1 { 2 } else { 1 };
                 let block = tokio::task::block_in_place(|| block_at(rpc_url, height))
                     .expect("blocks 1 and 2 exist");
-                SyncResponse::Blocks(vec![SyncedBlock { block, witness: None }])
+                SyncResponse::Blocks(vec![SyncedBlock { block, witness: None, certificate: None }])
             }
             BlocksReply::Tampered { rpc_url } => {
                 // The real block `from` with a flipped signature byte; if the
@@ -315,7 +315,7 @@ impl Rogue {
                     }
                 };
                 block.signature.0[0] ^= 1;
-                SyncResponse::Blocks(vec![SyncedBlock { block, witness: None }])
+                SyncResponse::Blocks(vec![SyncedBlock { block, witness: None, certificate: None }])
             }
             BlocksReply::Silent => return None,
         })

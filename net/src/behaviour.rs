@@ -11,6 +11,7 @@ use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{allow_block_list, connection_limits, identify, ping};
 use sha2::{Digest, Sha256};
+use starling_core::consensus::{SignedProposal, SignedVote};
 use starling_core::encoding::Message;
 use starling_core::types::{ChainId, Transaction};
 
@@ -65,7 +66,7 @@ pub struct Behaviour {
 
 impl Behaviour {
     /// Builds the behaviour for `keypair` on `config.chain_id`, subscribed to the
-    /// block and transaction topics.
+    /// block, transaction and consensus topics.
     pub fn new(keypair: &Keypair, config: &NetConfig) -> Self {
         let chain = &config.chain_id;
         let peer_id = keypair.public().to_peer_id();
@@ -90,7 +91,7 @@ impl Behaviour {
             kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config)
         });
         let mut gossipsub = gossipsub(keypair);
-        for topic in [Topic::Blocks, Topic::Transactions] {
+        for topic in [Topic::Blocks, Topic::Transactions, Topic::Proposals, Topic::Votes] {
             gossipsub.subscribe(&topic.on(chain)).expect("subscribing to a valid topic");
         }
         Self {
@@ -131,6 +132,8 @@ pub fn gossip_limit(topic: Topic) -> usize {
     match topic {
         Topic::Blocks => SignedHeader::MAX_BYTES,
         Topic::Transactions => Transaction::MAX_BYTES,
-        Topic::Votes | Topic::Proofs | Topic::Jobs => MAX_GOSSIP_BYTES,
+        Topic::Proposals => SignedProposal::MAX_BYTES,
+        Topic::Votes => SignedVote::MAX_BYTES,
+        Topic::Proofs | Topic::Jobs => MAX_GOSSIP_BYTES,
     }
 }

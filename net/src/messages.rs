@@ -4,6 +4,7 @@
 //! limit checked before parsing, and must decode exactly. Lists carry their own
 //! count limits, so no peer can make a decoder allocate more than it sent.
 
+use starling_core::consensus::CommitCertificate;
 use starling_core::crypto::{SequencerPublicKey, SequencerSignature};
 use starling_core::encoding::{Decode, DecodeError, Encode, Message, Reader, put_list};
 use starling_core::state::Witness;
@@ -98,6 +99,9 @@ pub enum SyncRequest {
     /// Up to `count` accounts of the state after block `height`, in address order
     /// starting at `start`, each with its Merkle proof against that block's root.
     StateChunk { height: u64, start: Address, count: u32 },
+    /// The block a consensus proposal at `height` names, by hash: proposals are
+    /// gossiped small and validators fetch the body from whoever relayed them.
+    Proposal { height: u64, block_hash: Hash },
 }
 
 impl Encode for SyncRequest {
@@ -121,6 +125,11 @@ impl Encode for SyncRequest {
                 start.encode_to(out);
                 out.extend_from_slice(&count.to_le_bytes());
             }
+            Self::Proposal { height, block_hash } => {
+                out.push(4);
+                height.encode_to(out);
+                block_hash.encode_to(out);
+            }
         }
     }
 }
@@ -143,6 +152,9 @@ impl Decode for SyncRequest {
                 start: Address::decode_from(reader)?,
                 count: count(reader, "account count", MAX_CHUNK_ACCOUNTS)?,
             }),
+            4 => {
+                Ok(Self::Proposal { height: reader.u64()?, block_hash: Hash::decode_from(reader)? })
+            }
             tag => Err(DecodeError::UnknownTag { field: "sync request", tag }),
         }
     }
@@ -168,6 +180,8 @@ pub struct SyncedBlock {
     pub block: Block,
     /// Proofs of the accounts the block touches against its parent's state root.
     pub witness: Option<Witness>,
+    /// The precommits that made it final, for a proof-of-stake block.
+    pub certificate: Option<CommitCertificate>,
 }
 
 /// A run of accounts from a state snapshot, each proven against the root of the
@@ -210,6 +224,8 @@ pub enum SyncResponse {
     Blocks(Vec<SyncedBlock>),
     StateChunk(StateChunk),
     Refused(Refusal),
+    /// A proposed block (not final, so without certificate).
+    Proposal(Box<SyncedBlock>),
 }
 
 impl Encode for SyncResponse {
@@ -220,7 +236,7 @@ impl Encode for SyncResponse {
                 s.genesis_hash.encode_to(out);
                 s.head_height.encode_to(out);
                 s.head_hash.encode_to(out);
-                encode_option(s.snapshot_height.as_ref(), out);
+                s.snapshot_height.encode_to(out);
             }
             Self::Headers(headers) => {
                 out.push(1);
@@ -234,11 +250,15 @@ impl Encode for SyncResponse {
                 out.push(3);
                 chunk.height.encode_to(out);
                 chunk.accounts.encode_to(out);
-                encode_option(chunk.next.as_ref(), out);
+                chunk.next.encode_to(out);
             }
             Self::Refused(r) => {
                 out.push(4);
                 out.push(r.tag());
+            }
+            Self::Proposal(block) => {
+                out.push(5);
+                block.encode_to(out);
             }
         }
     }
@@ -251,7 +271,7 @@ impl Decode for SyncResponse {
                 genesis_hash: Hash::decode_from(reader)?,
                 head_height: reader.u64()?,
                 head_hash: Hash::decode_from(reader)?,
-                snapshot_height: decode_option(reader, "snapshot height")?,
+                snapshot_height: Option::decode_from(reader)?,
             })),
             1 => Ok(Self::Headers(reader.list(
                 "headers",
@@ -266,7 +286,7 @@ impl Decode for SyncResponse {
             3 => Ok(Self::StateChunk(StateChunk {
                 height: reader.u64()?,
                 accounts: Witness::decode_from(reader)?,
-                next: decode_option(reader, "next address")?,
+                next: Option::decode_from(reader)?,
             })),
             4 => Ok(Self::Refused(match reader.u8()? {
                 0 => Refusal::RateLimited,
@@ -274,6 +294,7 @@ impl Decode for SyncResponse {
                 2 => Refusal::Busy,
                 tag => return Err(DecodeError::UnknownTag { field: "refusal", tag }),
             })),
+            5 => Ok(Self::Proposal(Box::new(SyncedBlock::decode_from(reader)?))),
             tag => Err(DecodeError::UnknownTag { field: "sync response", tag }),
         }
     }
@@ -286,13 +307,18 @@ impl Message for SyncResponse {
 impl Encode for SyncedBlock {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.block.encode_to(out);
-        encode_option(self.witness.as_ref(), out);
+        self.witness.encode_to(out);
+        self.certificate.encode_to(out);
     }
 }
 
 impl Decode for SyncedBlock {
     fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self { block: Block::decode_from(reader)?, witness: decode_option(reader, "witness")? })
+        Ok(Self {
+            block: Block::decode_from(reader)?,
+            witness: Option::decode_from(reader)?,
+            certificate: Option::decode_from(reader)?,
+        })
     }
 }
 
@@ -316,27 +342,6 @@ fn decode_bool(reader: &mut Reader<'_>, field: &'static str) -> Result<bool, Dec
     }
 }
 
-fn encode_option<T: Encode>(value: Option<&T>, out: &mut Vec<u8>) {
-    match value {
-        None => out.push(0),
-        Some(v) => {
-            out.push(1);
-            v.encode_to(out);
-        }
-    }
-}
-
-fn decode_option<T: Decode>(
-    reader: &mut Reader<'_>,
-    field: &'static str,
-) -> Result<Option<T>, DecodeError> {
-    match reader.u8()? {
-        0 => Ok(None),
-        1 => Ok(Some(T::decode_from(reader)?)),
-        tag => Err(DecodeError::UnknownTag { field, tag }),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -345,6 +350,7 @@ pub(crate) mod tests {
     };
     use starling_core::crypto::{SequencerKey, SignatureError, StarkSecretKey};
     use starling_core::encoding::WIRE_VERSION;
+    use starling_core::staking::StakingParams;
     use starling_core::state::StateTree;
     use starling_core::types::{Call, Transaction, TxBody};
 
@@ -366,6 +372,7 @@ pub(crate) mod tests {
                 .iter()
                 .map(|u| Allocation { address: u.public_key().address(), balance: 100 })
                 .collect(),
+            staking: StakingParams::default(),
         };
         Fixture { genesis, key, users }
     }
@@ -391,9 +398,13 @@ pub(crate) mod tests {
         parent: &Header,
         txs: Vec<Transaction>,
     ) -> BuiltBlock {
-        let template =
-            BlockTemplate { parent, timestamp_ms: parent.timestamp_ms + 1000, key: &f.key };
-        build_block(state, template, txs)
+        let template = BlockTemplate {
+            parent,
+            timestamp_ms: parent.timestamp_ms + 1000,
+            key: &f.key,
+            parent_commit: None,
+        };
+        build_block(state, template, txs).unwrap()
     }
 
     /// The genesis block, then two real signed blocks with transfers, each with the
@@ -421,8 +432,12 @@ pub(crate) mod tests {
     pub(crate) fn blocks_response(f: &Fixture) -> SyncResponse {
         let (_, built, _) = chain(f);
         SyncResponse::Blocks(vec![
-            SyncedBlock { block: built[0].block.clone(), witness: Some(built[0].witness.clone()) },
-            SyncedBlock { block: built[1].block.clone(), witness: None },
+            SyncedBlock {
+                block: built[0].block.clone(),
+                witness: Some(built[0].witness.clone()),
+                certificate: None,
+            },
+            SyncedBlock { block: built[1].block.clone(), witness: None, certificate: None },
         ])
     }
 
@@ -507,14 +522,7 @@ pub(crate) mod tests {
             panic!("not a blocks response");
         };
         let witness = blocks[0].witness.as_ref().unwrap();
-        verify_block(
-            &blocks[0].block,
-            &genesis.header,
-            witness,
-            &f.genesis.chain_id,
-            &f.genesis.sequencer,
-        )
-        .unwrap();
+        verify_block(&blocks[0].block, &genesis.header, witness, &f.genesis.chain_id).unwrap();
         assert_eq!(blocks[1].witness, None);
     }
 
@@ -611,6 +619,8 @@ pub(crate) mod tests {
             tx_root: Hash([3; 32]),
             timestamp_ms: u64::MAX,
             proposer: key.public_key(),
+            validators: Hash([4; 32]),
+            parent_commit: Hash([5; 32]),
         };
         let signed = SignedHeader::of(&header.seal(&key, vec![]));
         round_trip(&signed);
@@ -652,7 +662,7 @@ pub(crate) mod tests {
                 SyncRequest::Headers { count, .. }
                 | SyncRequest::Blocks { count, .. }
                 | SyncRequest::StateChunk { count, .. } => count as usize,
-                SyncRequest::Status => unreachable!(),
+                SyncRequest::Status | SyncRequest::Proposal { .. } => unreachable!(),
             };
             assert_eq!(
                 SyncRequest::decode_message(&request.encode_message()),
@@ -664,13 +674,13 @@ pub(crate) mod tests {
     /// Proves unknown request, response and refusal tags are refused as UnknownTag.
     #[test]
     fn unknown_tags_are_refused() {
-        for tag in [4, 5, 0x80, 0xff] {
+        for tag in [5, 6, 0x80, 0xff] {
             assert_eq!(
                 SyncRequest::decode_message(&[WIRE_VERSION, tag]),
                 Err(DecodeError::UnknownTag { field: "sync request", tag })
             );
         }
-        for tag in [5, 6, 0x80, 0xff] {
+        for tag in [6, 7, 0x80, 0xff] {
             assert_eq!(
                 SyncResponse::decode_message(&[WIRE_VERSION, tag]),
                 Err(DecodeError::UnknownTag { field: "sync response", tag })
@@ -715,6 +725,7 @@ pub(crate) mod tests {
         let blocks = SyncResponse::Blocks(vec![SyncedBlock {
             block: built[0].block.clone(),
             witness: None,
+            certificate: None,
         }]);
         let mut bytes = blocks.encode_message();
         *bytes.last_mut().unwrap() = 7;

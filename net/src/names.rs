@@ -20,7 +20,9 @@ pub enum Topic {
     Blocks,
     /// Signed transactions on their way to the sequencer.
     Transactions,
-    /// Consensus proposals and votes (proof of stake).
+    /// Signed consensus proposals (proof of stake); their blocks are fetched with sync.
+    Proposals,
+    /// Signed consensus votes: prevotes and precommits.
     Votes,
     /// Validity proofs of finalized blocks.
     Proofs,
@@ -29,13 +31,20 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] =
-        [Topic::Blocks, Topic::Transactions, Topic::Votes, Topic::Proofs, Topic::Jobs];
+    pub const ALL: [Topic; 6] = [
+        Topic::Blocks,
+        Topic::Transactions,
+        Topic::Proposals,
+        Topic::Votes,
+        Topic::Proofs,
+        Topic::Jobs,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Topic::Blocks => "blocks",
             Topic::Transactions => "transactions",
+            Topic::Proposals => "proposals",
             Topic::Votes => "votes",
             Topic::Proofs => "proofs",
             Topic::Jobs => "jobs",

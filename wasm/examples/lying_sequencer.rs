@@ -174,6 +174,7 @@ fn answer(
                 .map(|h| SyncedBlock {
                     block: chain.block(h).clone(),
                     witness: witnesses.then(|| chain.witness(h).cloned()).flatten(),
+                    certificate: None,
                 })
                 .collect();
             if blocks.is_empty() {

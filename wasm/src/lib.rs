@@ -34,7 +34,7 @@ use starling_core::chain::verify_block;
 use starling_core::crypto::SequencerPublicKey;
 use starling_core::encoding::Message;
 use starling_core::state::Witness;
-use starling_core::types::{Block, Call, ChainId, Hash, Header, tx_root};
+use starling_core::types::{Block, ChainId, Hash, Header, tx_root};
 
 /// Decodes a `0x`-prefixed (or bare) hex string holding one encoded message.
 /// `what` names the message in the error ("block", "witness").
@@ -105,9 +105,9 @@ impl BlockSummary {
                 .transactions
                 .iter()
                 .map(|tx| {
-                    let (kind, to, amount) = match &tx.body.call {
-                        Call::Transfer { to, amount } => ("transfer", to.to_string(), *amount),
-                    };
+                    let call = &tx.body.call;
+                    let to = call.named_address().map(|a| a.to_string()).unwrap_or_default();
+                    let (kind, amount) = (call.kind(), call.amount());
                     TxSummary {
                         hash: tx.hash().to_string(),
                         sender: tx.sender().to_string(),
@@ -159,8 +159,7 @@ impl ChainVerifier {
     /// this checks the step from `parent` to `block`, never `parent` itself. A block
     /// that passes on top of an unchecked parent proves nothing about the chain.
     pub fn verify(&self, block: &Block, parent: &Header, witness: &Witness) -> Result<(), String> {
-        verify_block(block, parent, witness, &self.chain_id, &self.sequencer)
-            .map_err(|e| e.to_string())
+        verify_block(block, parent, witness, &self.chain_id).map_err(|e| e.to_string())
     }
 
     /// [`Self::verify`] from hex encodings, as JSON-RPC's `starling_getBlock`

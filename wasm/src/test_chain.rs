@@ -7,6 +7,7 @@
 use starling_core::chain::{Allocation, BlockTemplate, Genesis, build_block};
 use starling_core::crypto::{SequencerKey, StarkSecretKey};
 use starling_core::encoding::Message;
+use starling_core::staking::StakingParams;
 use starling_core::state::{Account, StateTree, Witness};
 use starling_core::types::{Address, Block, Call, ChainId, TxBody};
 
@@ -46,6 +47,7 @@ impl TestChain {
                 address: alice.public_key().address(),
                 balance: 1_000_000,
             }],
+            staking: StakingParams::default(),
         };
         let (genesis_block, mut state) = genesis.block().expect("genesis state");
         let mut blocks = Vec::new();
@@ -64,8 +66,10 @@ impl TestChain {
                 parent: &parent,
                 timestamp_ms: parent.timestamp_ms + 1000,
                 key: &sequencer,
+                parent_commit: None,
             };
-            let mut built = build_block(&mut state, template, vec![tx]);
+            let mut built =
+                build_block(&mut state, template, vec![tx]).expect("the sequencer signs");
             assert!(
                 built.rejected.is_empty(),
                 "fixture transfer was rejected: {:?}",

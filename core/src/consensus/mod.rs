@@ -14,10 +14,31 @@
 //! verdict on a proposed block go in; messages to broadcast, timeouts to schedule
 //! and decisions come out.
 
+//!
+//! The parts, one concern each: [`Driver`] is the entry point and admits
+//! messages; `state_machine` holds the rules of Algorithm 1; `vote_keeper`,
+//! `proposal_keeper` and `skip_tracker` remember what arrived; [`proposer`] picks
+//! each round's proposer; [`TimeoutConfig`] says how long each step waits.
+
 mod certificate;
+mod driver;
+mod proposal;
+mod proposal_keeper;
+mod proposer;
+mod reject;
+mod skip_tracker;
+mod state_machine;
+mod timeouts;
 mod validator_set;
 mod vote;
+mod vote_keeper;
 
 pub use certificate::{CertificateError, CommitCertificate, CommitSignature};
+pub use driver::{Driver, Effect, Input, ROUNDS_KEPT_AHEAD};
+pub use proposal::{Proposal, SignedProposal};
+pub use proposer::proposer;
+pub use reject::Reject;
+pub use state_machine::{RoundValue, Step};
+pub use timeouts::{Timeout, TimeoutConfig, TimeoutStep};
 pub use validator_set::{MAX_VALIDATORS, Validator, ValidatorSet, ValidatorSetError};
 pub use vote::{SignedVote, Vote, VoteKind};

@@ -1,16 +1,19 @@
-//! The stateful rules: nonce, balance, and the transfer itself.
+//! The stateful rules: nonce, balance, and the transfer itself; staking calls
+//! are handed to [`crate::staking`].
 
+use crate::staking::apply_staking_call;
 use crate::state::{Account, StateView};
 use crate::types::{Address, Call, Hash, Transaction};
 
-use super::{TxError, check_recipient};
+use super::{TxError, check_call};
 
 /// What applying one transaction did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
     pub tx_hash: Hash,
     pub sender: Address,
-    /// Paid by the sender and burned (see the [module docs](super)).
+    /// Paid by the sender: burned in the single stage, paid out as rewards under
+    /// proof of stake (see the [module docs](super)).
     pub fee: u64,
 }
 
@@ -33,23 +36,33 @@ struct Writes {
 /// only pays the fee and bumps the nonce, and a zero amount is allowed (it still
 /// uses a nonce and pays the fee).
 ///
+/// A staking call pays its fee (and any amount it bonds) the same way, and
+/// changes the sender's account and the staking registry under the rules of
+/// [`crate::staking`].
+///
 /// On any error the state is unchanged: every rule is checked before the first
 /// write, and if the state refuses the second write the first is undone.
 pub fn apply_transaction<S: StateView>(
     state: &mut S,
     tx: &Transaction,
 ) -> Result<Receipt, TxError> {
-    let writes = plan(state, tx)?;
-    commit(state, writes)?;
+    if let Call::Transfer { .. } = tx.body.call {
+        let writes = plan(state, tx)?;
+        commit(state, writes)?;
+    } else {
+        apply_staking_call(state, tx)?;
+    }
     Ok(Receipt { tx_hash: tx.hash(), sender: tx.sender(), fee: tx.body.fee })
 }
 
 /// Reads the accounts involved and checks every rule; writes nothing.
 fn plan<S: StateView>(state: &S, tx: &Transaction) -> Result<Writes, TxError> {
-    let Call::Transfer { to, amount } = tx.body.call;
+    let Call::Transfer { to, amount } = tx.body.call else {
+        unreachable!("only transfers are planned here");
+    };
     // Stateless, but re-checked because it is nearly free and otherwise the state
     // would refuse the write with a less helpful error.
-    check_recipient(tx)?;
+    check_call(tx)?;
     let sender = tx.sender();
     let before = state.account(&sender)?;
     let mut after = debit(&before, tx)?;
@@ -69,7 +82,7 @@ fn plan<S: StateView>(state: &S, tx: &Transaction) -> Result<Writes, TxError> {
 }
 
 /// The sender's account after paying amount plus fee and using its nonce.
-fn debit(account: &Account, tx: &Transaction) -> Result<Account, TxError> {
+pub(crate) fn debit(account: &Account, tx: &Transaction) -> Result<Account, TxError> {
     let nonce = next_nonce(account.nonce, tx.body.nonce)?;
     let needed = tx.total_cost().ok_or(TxError::AmountOverflow)?;
     let available = account.balance;

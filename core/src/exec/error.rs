@@ -3,6 +3,7 @@
 use core::fmt;
 
 use crate::crypto::SignatureError;
+use crate::staking::StakingError;
 use crate::state::StateError;
 use crate::types::{Address, ChainId, Hash};
 
@@ -30,6 +31,10 @@ pub enum TxError {
     InvalidRecipient(Address),
     /// Crediting the recipient would take its balance past `u64::MAX`.
     RecipientOverflow,
+    /// The address is reserved (the staking registry) and cannot receive transfers.
+    ReservedRecipient(Address),
+    /// A staking call broke a staking rule.
+    Staking(StakingError),
     /// The state could not be read or written (e.g. a partial state lacks a witness).
     State(StateError),
 }
@@ -56,6 +61,10 @@ impl fmt::Display for TxError {
                 write!(f, "recipient {to} is not a valid address (a limb is ≥ 2^31 - 1)")
             }
             Self::RecipientOverflow => f.write_str("the recipient's balance would overflow"),
+            Self::ReservedRecipient(to) => {
+                write!(f, "{to} is the staking registry; it cannot receive transfers")
+            }
+            Self::Staking(e) => write!(f, "{e}"),
             Self::State(e) => write!(f, "state access failed: {e}"),
         }
     }
@@ -67,6 +76,12 @@ impl std::error::Error for TxError {}
 impl From<StateError> for TxError {
     fn from(e: StateError) -> Self {
         Self::State(e)
+    }
+}
+
+impl From<StakingError> for TxError {
+    fn from(e: StakingError) -> Self {
+        Self::Staking(e)
     }
 }
 

@@ -3,8 +3,9 @@
 //! Execution is split in two so each check runs where it is cheapest:
 //!
 //! - [`check_stateless`] needs only the transaction and the chain id: the chain
-//!   must match, the cost must not overflow, the recipient must be a valid
-//!   address, the signature must verify. The
+//!   must match, the cost must not overflow, the call must be well formed (a
+//!   valid recipient, a commission within 100%, evidence that is two conflicting,
+//!   correctly signed votes), the signature must verify. The
 //!   signature is by far the most expensive step (about 335 µs of Stark-curve
 //!   ECDSA), so it runs last, and hosts may run it on many cores ahead of time
 //!   ([`VerifiedTransaction`]).
@@ -15,8 +16,12 @@
 //! [`apply_transactions`] runs both for every transaction of a block, as a node does
 //! to check a block someone else built.
 //!
-//! **Fees are burned** for now: the sender pays them and nobody is credited.
-//! Rewards to proposers, voters and provers come with proof of stake.
+//! **Fees** are paid by the sender. In the single stage they are burned; under
+//! proof of stake the end-of-block hook ([`crate::staking::finish_block`]) pays
+//! them out with the block reward to the proposer and the validators.
+//!
+//! Staking calls are applied by [`crate::staking`]: they change the sender's
+//! account and the staking registry, all or nothing, like a transfer.
 
 mod apply;
 mod block;
@@ -25,9 +30,10 @@ mod stateless;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub(crate) use apply::debit;
 pub use apply::{Receipt, apply_transaction};
 pub use block::apply_transactions;
 pub use error::{BlockExecError, TxError};
 pub use stateless::{
-    VerifiedTransaction, check_chain, check_recipient, check_signature, check_stateless,
+    VerifiedTransaction, check_call, check_chain, check_signature, check_stateless,
 };

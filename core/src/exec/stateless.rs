@@ -1,17 +1,19 @@
-//! Checks that need no state: chain, cost overflow and signature.
+//! Checks that need no state: chain, cost overflow, call shape and signature.
 
 use crate::hash::is_canonical;
+use crate::staking::{BPS, REGISTRY, StakingError, check_evidence};
 use crate::types::{Call, ChainId, Hash, Transaction};
 
 use super::TxError;
 
 /// Runs every stateless rule, cheapest first: the chain id, whether amount plus
-/// fee fits a `u64`, whether the recipient is a valid address, then the signature (about 335 µs, so last: a transaction
-/// that fails a cheap rule costs its sender's peers almost nothing).
+/// fee fits a `u64`, whether the call is well formed, then the signature (about
+/// 335 µs, so last: a transaction that fails a cheap rule costs its sender's
+/// peers almost nothing).
 pub fn check_stateless(tx: &Transaction, chain_id: &ChainId) -> Result<(), TxError> {
     check_chain(tx, chain_id)?;
     tx.total_cost().ok_or(TxError::AmountOverflow)?;
-    check_recipient(tx)?;
+    check_call(tx)?;
     check_signature(tx)
 }
 
@@ -24,15 +26,37 @@ pub fn check_chain(tx: &Transaction, chain_id: &ChainId) -> Result<(), TxError> 
     Err(TxError::WrongChain { expected: chain_id.clone(), found: tx.body.chain_id.clone() })
 }
 
-/// The recipient must be a canonical digest (every limb below 2^31 - 1): the
-/// state cannot hold an account anywhere else, so a transfer there could never
-/// apply. Refusing it here keeps it out of the mempool and makes the error say why.
-pub fn check_recipient(tx: &Transaction) -> Result<(), TxError> {
-    let Call::Transfer { to, .. } = tx.body.call;
-    if is_canonical(&to.as_hash()) {
-        return Ok(());
+/// The call must be able to apply to some state:
+///
+/// - an address it names must be a canonical digest (every limb below 2^31 - 1):
+///   the state cannot hold an account anywhere else, so a transfer there could
+///   never apply; and a transfer may not go to the staking [`REGISTRY`], whose
+///   balance is only the tokens its records owe;
+/// - a commission is at most 100%;
+/// - evidence is two conflicting votes of the transaction's chain, both
+///   correctly signed (two Ed25519 checks, about 60 µs).
+///
+/// Refusing these here keeps them out of the mempool and makes the error say why.
+pub fn check_call(tx: &Transaction) -> Result<(), TxError> {
+    let call = &tx.body.call;
+    if let Some(address) = call.named_address() {
+        if !is_canonical(&address.as_hash()) {
+            return Err(TxError::InvalidRecipient(address));
+        }
+        if address == REGISTRY {
+            return Err(TxError::ReservedRecipient(address));
+        }
     }
-    Err(TxError::InvalidRecipient(to))
+    match call {
+        Call::Stake { commission_bps, .. } if *commission_bps > BPS => {
+            let found = *commission_bps;
+            Err(StakingError::CommissionTooHigh { max: BPS, found }.into())
+        }
+        Call::Evidence { a, b } => {
+            check_evidence(a, b, &tx.body.chain_id).map_err(|e| StakingError::from(e).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The signature must verify against the sender key named in the body.
@@ -134,6 +158,32 @@ mod tests {
         let edge = Address(core::array::from_fn(|i| [0xfe, 0xff, 0xff, 0x7f][i % 4]));
         let tx = transfer(&key(1), 0, 1, edge, 5);
         assert_eq!(check_stateless(&tx, &chain()), Ok(()));
+    }
+
+    /// Proves staking calls naming a non-canonical address or the registry, a
+    /// commission above 100% and bad evidence are refused before the signature.
+    #[test]
+    fn malformed_staking_calls_are_refused() {
+        use crate::types::TxBody;
+        let call = |call: Call| -> Transaction {
+            let body = TxBody { call, ..transfer(&key(1), 0, 1, Address::ZERO, 0).body };
+            Transaction { body, signature: transfer(&key(1), 0, 1, Address::ZERO, 0).signature }
+        };
+        let bad = Address([0xff; 32]);
+        let tx = call(Call::Delegate { staker: bad, amount: 1 });
+        assert_eq!(check_stateless(&tx, &chain()), Err(TxError::InvalidRecipient(bad)));
+        let tx = call(Call::Transfer { to: REGISTRY, amount: 1 });
+        assert_eq!(check_stateless(&tx, &chain()), Err(TxError::ReservedRecipient(REGISTRY)));
+        let consensus_key = crate::crypto::SequencerKey::from_seed(&[1; 32]).public_key();
+        let tx = call(Call::Stake { consensus_key, amount: 1, commission_bps: BPS + 1 });
+        assert!(matches!(check_stateless(&tx, &chain()), Err(TxError::Staking(_))));
+        let votes = crate::types::transaction::tests::every_call().pop().unwrap();
+        let Call::Evidence { a, .. } = votes else { unreachable!() };
+        let tx = call(Call::Evidence { a: a.clone(), b: a });
+        assert!(matches!(
+            check_stateless(&tx, &chain()),
+            Err(TxError::Staking(StakingError::Evidence(_)))
+        ));
     }
 
     /// Proves `VerifiedTransaction` accepts only valid signatures and keeps the hash.

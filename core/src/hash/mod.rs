@@ -67,6 +67,8 @@ pub enum Domain {
     ValidatorSet,
     /// The staking registry, committed to by its account's `staking` field.
     Staking,
+    /// A commit certificate, committed to by the header of the block carrying it.
+    CommitCertificate,
 }
 
 impl Domain {
@@ -85,6 +87,7 @@ impl Domain {
             Self::Proposal => 10,
             Self::ValidatorSet => 11,
             Self::Staking => 12,
+            Self::CommitCertificate => 13,
         })
     }
 }

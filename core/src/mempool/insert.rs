@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 
 use crate::encoding::Message;
-use crate::exec::{TxError, VerifiedTransaction, check_chain, check_recipient, check_signature};
+use crate::exec::{TxError, VerifiedTransaction, check_call, check_chain, check_signature};
 use crate::state::Account;
 use crate::types::{Address, ChainId, Hash, Transaction};
 
@@ -61,7 +61,7 @@ impl Mempool {
     /// `sender_account` is the sender's account in the latest committed state: its
     /// nonce is the next one to use and its balance must cover every pending
     /// transaction of the sender. The rules, in order: size, minimum fee, chain,
-    /// cost overflow, recipient, duplicate, nonce (not used, not too far ahead),
+    /// cost overflow, call shape, duplicate, nonce (not used, not too far ahead),
     /// replacement price, per-sender limit, balance, room in the pool, signature.
     pub fn insert(
         &mut self,
@@ -139,7 +139,7 @@ impl Mempool {
         Ok(Admission { sender, next_nonce, pending, victims })
     }
 
-    /// The rules that need only the transaction: size, fee, chain, cost, recipient,
+    /// The rules that need only the transaction: size, fee, chain, cost, call shape,
     /// duplicate.
     fn check_shape(
         &self,
@@ -155,7 +155,7 @@ impl Mempool {
         }
         check_chain(&tx, chain_id)?;
         let cost = tx.total_cost().ok_or(TxError::AmountOverflow)?;
-        check_recipient(&tx)?;
+        check_call(&tx)?;
         let hash = hash.unwrap_or_else(|| tx.hash());
         if self.contains(&hash) {
             return Err(MempoolError::AlreadyKnown(hash));

@@ -26,6 +26,9 @@ pub enum StateError {
     NonCanonicalAddress(Address),
     /// The account's staking commitment has a limb ≥ 2^31 - 1 (it is not a digest).
     NonCanonicalStaking(Address),
+    /// The staking registry's preimage does not match the registry account's
+    /// commitment: it is missing, extra, or another registry.
+    RegistryMismatch(&'static str),
 }
 
 impl fmt::Display for StateError {
@@ -51,6 +54,7 @@ impl fmt::Display for StateError {
                 f,
                 "staking commitment of {address} is not a canonical digest (a limb is ≥ 2^31 - 1)"
             ),
+            Self::RegistryMismatch(reason) => write!(f, "staking registry: {reason}"),
         }
     }
 }

@@ -10,6 +10,13 @@
 //! - [`StateView`]: what execution needs from either, so the same transaction rules
 //!   run on both.
 //!
+//! Both also hold the staking registry ([`crate::staking::StakingState`]): the
+//! preimage of the [`REGISTRY`](crate::staking::REGISTRY) account's `staking`
+//! commitment, kept consistent with it. The root commits to the registry only
+//! through that account, so it stays exactly the Merkle root of the accounts;
+//! witnesses and snapshot chunks that prove the registry account carry the
+//! preimage, checked against the proven commitment.
+//!
 //! # The tree
 //!
 //! The state is a binary tree over the 248-bit [`Key`] of every address, compressed
@@ -57,6 +64,7 @@ mod error;
 mod node;
 mod partial;
 mod proof;
+mod registry;
 mod snapshot;
 mod tree;
 mod witness;
@@ -70,6 +78,7 @@ pub use snapshot::{SnapshotError, SnapshotRebuild, StateSnapshot};
 pub use tree::StateTree;
 pub use witness::{MAX_WITNESS_PROOFS, Witness};
 
+use crate::staking::StakingState;
 use crate::types::{Address, Hash};
 
 /// Read and write access to accounts, as transaction execution needs it.
@@ -87,4 +96,13 @@ pub trait StateView {
     /// The state root with every write so far applied. Takes `&mut self` so an
     /// implementation may defer hashing until the root is asked for.
     fn state_root(&mut self) -> Hash;
+
+    /// The staking registry; `None` if the registry account is empty (a state
+    /// that did not start from a genesis). A partial state fails with
+    /// [`StateError::MissingWitness`] unless its witness proves the registry account.
+    fn read_registry(&self) -> Result<Option<&StakingState>, StateError>;
+
+    /// Stores `registry` and writes the registry account: its commitment, and
+    /// `escrow` as its balance. The only way the registry account changes.
+    fn write_registry(&mut self, registry: StakingState, escrow: u64) -> Result<(), StateError>;
 }

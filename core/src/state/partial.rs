@@ -4,11 +4,13 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::staking::{REGISTRY, StakingState};
 use crate::types::{Address, Hash};
 
 use super::account::{Account, check_canonical};
 use super::node::{Internal, Key, Node};
 use super::proof::MerkleProof;
+use super::registry::{HeldRegistry, check_preimage, check_write, commitment_of};
 use super::witness::Witness;
 use super::{StateError, StateView};
 
@@ -28,9 +30,13 @@ use super::{StateError, StateView};
 /// [`StateError::UnsupportedRemoval`] when its leaf's sibling is opaque (whether
 /// the remaining subtree is one account to lift or more cannot be told from a
 /// digest); execution never removes accounts, so no block needs it.
+///
+/// It holds the staking registry when the witness proves the registry account,
+/// from the preimage the witness carries.
 #[derive(Clone, Debug)]
 pub struct PartialState {
     root: Node,
+    registry: Option<HeldRegistry>,
 }
 
 impl PartialState {
@@ -42,7 +48,10 @@ impl PartialState {
     /// at its first bad proof). Its path is then spelled out in one tree shared by
     /// all proofs, where proofs that meet must agree on every node they share
     /// ([`StateError::InconsistentWitness`] otherwise: a check that holds unless
-    /// two proofs of one root disagree, which takes a hash collision).
+    /// two proofs of one root disagree, which takes a hash collision). If the
+    /// registry account is proven and not empty, the witness must carry the
+    /// registry's preimage, matching the proven commitment; otherwise it must
+    /// carry none ([`StateError::RegistryMismatch`]).
     pub fn from_witness(root: Hash, witness: &Witness) -> Result<Self, StateError> {
         let mut tree = Node::from_digest(root);
         for (address, proof) in witness.proofs() {
@@ -56,7 +65,13 @@ impl PartialState {
             expand(&mut tree, address, proof, &digests)?;
         }
         debug_assert_eq!(tree.digest(), root);
-        Ok(Self { root: tree })
+        let mut state = Self { root: tree, registry: None };
+        let proven = match witness.addresses().any(|a| *a == REGISTRY) {
+            true => Some(state.get(&REGISTRY)?),
+            false => None,
+        };
+        state.registry = check_preimage(proven.as_ref(), witness.registry())?;
+        Ok(state)
     }
 
     /// The account at `address`, or [`StateError::MissingWitness`] if the witness
@@ -70,6 +85,11 @@ impl PartialState {
     /// changing nothing, where the witness does not cover the path (or, for a
     /// removal, the leaf's sibling; see [`PartialState`]).
     pub fn set(&mut self, address: Address, account: Account) -> Result<(), StateError> {
+        check_write(&address, &account, self.registry.as_ref())?;
+        self.write(address, account)
+    }
+
+    fn write(&mut self, address: Address, account: Account) -> Result<(), StateError> {
         check_canonical(&address, &account)?;
         let key = Key::of(&address);
         if account.is_empty() {
@@ -83,6 +103,22 @@ impl PartialState {
     /// The root of the whole state, with every update so far applied.
     pub fn root(&self) -> Hash {
         self.root.digest()
+    }
+
+    /// The staking registry, if the witness proved the registry account; fails
+    /// with [`StateError::MissingWitness`] if it did not.
+    pub fn registry(&self) -> Result<Option<&StakingState>, StateError> {
+        let account = self.get(&REGISTRY)?;
+        if account.staking != commitment_of(self.registry.as_ref()) {
+            // The account is known through another proof, its preimage is not.
+            return Err(StateError::MissingWitness(REGISTRY));
+        }
+        Ok(self.registry.as_ref().map(HeldRegistry::state))
+    }
+
+    /// The registry with its commitment, to copy into a full state.
+    pub(crate) fn held_registry(&self) -> Option<&HeldRegistry> {
+        self.registry.as_ref()
     }
 }
 
@@ -149,6 +185,18 @@ impl StateView for PartialState {
 
     fn state_root(&mut self) -> Hash {
         self.root()
+    }
+
+    fn read_registry(&self) -> Result<Option<&StakingState>, StateError> {
+        self.registry()
+    }
+
+    fn write_registry(&mut self, registry: StakingState, escrow: u64) -> Result<(), StateError> {
+        let current = self.get(&REGISTRY)?;
+        let held = HeldRegistry::new(registry);
+        self.write(REGISTRY, held.account(escrow, current.nonce))?;
+        self.registry = Some(held);
+        Ok(())
     }
 }
 
@@ -387,6 +435,30 @@ mod tests {
         tree.set(a, Account::default()).unwrap();
         assert_eq!(partial.root(), tree.root(), "b's leaf lifted 248 levels");
         assert_eq!(partial.get(&a), Ok(Account::default()));
+    }
+
+    /// Proves the registry is readable only with a proof of its account (and its
+    /// preimage), and that writing it through the state view tracks the full tree.
+    #[test]
+    fn the_registry_needs_its_proof() {
+        let mut tree = setup(&[spread(1), spread(2)]);
+        tree.set_registry(crate::staking::testing::busy_registry()).unwrap();
+        let without = PartialState::from_witness(tree.root(), &tree.witness(&[spread(1)])).unwrap();
+        assert!(matches!(without.registry(), Err(StateError::MissingWitness(_))));
+        let witness = tree.witness(&[spread(1), REGISTRY]);
+        let mut partial = PartialState::from_witness(tree.root(), &witness).unwrap();
+        assert_eq!(partial.registry(), Ok(tree.registry()));
+        let other = crate::staking::testing::tampered(tree.registry().unwrap());
+        partial.write_registry(other.clone(), 77).unwrap();
+        tree.write_registry(other, 77).unwrap();
+        assert_eq!(partial.root(), tree.root());
+        assert_eq!(partial.get(&REGISTRY).map(|a| a.balance), Ok(77));
+        let forged = Account { balance: 1, ..partial.get(&REGISTRY).unwrap() };
+        assert!(matches!(
+            partial.set(REGISTRY, Account { staking: Hash::ZERO, ..forged }),
+            Err(StateError::RegistryMismatch(_))
+        ));
+        partial.set(REGISTRY, forged).unwrap();
     }
 
     proptest! {

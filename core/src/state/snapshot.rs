@@ -7,13 +7,17 @@
 //! every proof against the root of a header it trusts (signed by the chain's
 //! sequencer), checks the chunks follow each other without gaps or overlaps, and
 //! at the end checks that the rebuilt tree has exactly that root, which proves no
-//! account was left out.
+//! account was left out. The chunk holding the registry account carries the
+//! staking registry's preimage, checked against the proven commitment, so the
+//! joining node has the validator sets and stakes too.
 
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::staking::REGISTRY;
 use crate::types::{Address, Hash};
 
+use super::registry::check_preimage;
 use super::{StateError, StateTree, Witness};
 
 /// A frozen state, served in chunks.
@@ -43,13 +47,13 @@ impl StateSnapshot {
         self.addresses.is_empty()
     }
 
-    /// Up to `count` accounts from `start` on (in address order) with their proofs,
-    /// and where the next chunk starts (`None` after the last account).
+    /// Up to `count` accounts from `start` on (in address order) with their proofs
+    /// (and the registry preimage, in the chunk proving the registry account), and
+    /// where the next chunk starts (`None` after the last account).
     pub fn chunk(&self, start: &Address, count: usize) -> (Witness, Option<Address>) {
         let from = self.addresses.partition_point(|a| a < start);
         let to = from.saturating_add(count).min(self.addresses.len());
-        let proofs = self.addresses[from..to].iter().map(|a| (*a, self.tree.prove(a))).collect();
-        (Witness::new(proofs), self.addresses.get(to).copied())
+        (self.tree.witness(&self.addresses[from..to]), self.addresses.get(to).copied())
     }
 }
 
@@ -116,7 +120,8 @@ impl SnapshotRebuild {
     }
 
     /// Checks and adds one chunk (which must start at [`Self::cursor`]); on error
-    /// nothing is added.
+    /// nothing is added. A chunk proving the registry account must carry the
+    /// registry's preimage, matching the proven commitment; others carry none.
     pub fn add_chunk(
         &mut self,
         chunk: &Witness,
@@ -151,6 +156,11 @@ impl SnapshotRebuild {
         };
         if let Some(n) = next.filter(|n| !next_in_order(*n)) {
             return Err(SnapshotError::OutOfOrder(n));
+        }
+        let proven = accounts.iter().find(|(a, _)| *a == REGISTRY).map(|(_, account)| account);
+        let registry = check_preimage(proven, chunk.registry()).map_err(SnapshotError::Proof)?;
+        if let Some(held) = registry {
+            self.tree.hold_registry(held, None).map_err(SnapshotError::Proof)?;
         }
         for (address, account) in accounts {
             self.tree.set(address, account).map_err(SnapshotError::Proof)?;
@@ -263,6 +273,35 @@ mod tests {
         let chunk = Witness::new(alloc::vec![(absent, tree.prove(&absent))]);
         let mut rebuild = SnapshotRebuild::new(snapshot.root());
         assert!(matches!(rebuild.add_chunk(&chunk, None), Err(SnapshotError::Proof(_))));
+    }
+
+    /// Proves the registry preimage travels in the chunk with the registry
+    /// account and rebuilds with the state, and that a chunk with a tampered or
+    /// missing preimage is refused, adding nothing.
+    #[test]
+    fn the_registry_comes_with_its_chunk() {
+        let mut tree = state(20);
+        tree.set_registry(crate::staking::testing::busy_registry()).unwrap();
+        let snapshot = StateSnapshot::new(tree.clone());
+        for size in [1, 6, 100] {
+            let rebuilt = rebuild(&snapshot, size).unwrap();
+            assert_eq!(rebuilt.registry(), tree.registry());
+            assert_eq!(rebuilt.root(), tree.root());
+        }
+        let (chunk, next) = snapshot.chunk(&REGISTRY, 1);
+        let mut rebuild = SnapshotRebuild::new(snapshot.root());
+        rebuild.cursor = Some(REGISTRY);
+        let tampered = crate::staking::testing::tampered(tree.registry().unwrap());
+        for preimage in [Some(tampered), None] {
+            let forged = Witness::with_registry(chunk.proofs().to_vec(), preimage);
+            assert!(matches!(
+                rebuild.add_chunk(&forged, next),
+                Err(SnapshotError::Proof(StateError::RegistryMismatch(_)))
+            ));
+            assert_eq!(rebuild.accounts(), 0);
+        }
+        rebuild.add_chunk(&chunk, next).unwrap();
+        assert_eq!(rebuild.tree.registry(), tree.registry());
     }
 
     /// Proves nothing is accepted after the last chunk.

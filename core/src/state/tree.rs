@@ -9,20 +9,24 @@
 
 use alloc::collections::BTreeSet;
 
+use crate::staking::{REGISTRY, StakingState};
 use crate::types::{Address, Hash};
 
 use super::account::{Account, check_canonical};
 use super::node::{Insert, Key, Node};
 use super::proof::MerkleProof;
+use super::registry::{HeldRegistry, check_write};
 use super::witness::Witness;
 use super::{StateError, StateView};
 
-/// Every account, with its Merkle root kept current.
+/// Every account, with its Merkle root kept current, and the staking registry.
 #[derive(Clone, Debug)]
 pub struct StateTree {
     /// Never holds an opaque node.
     root: Node,
     len: usize,
+    /// The preimage of the registry account's commitment, if it has one.
+    registry: Option<HeldRegistry>,
 }
 
 impl Default for StateTree {
@@ -34,7 +38,7 @@ impl Default for StateTree {
 impl StateTree {
     /// The empty state.
     pub fn new() -> Self {
-        Self { root: Node::Empty, len: 0 }
+        Self { root: Node::Empty, len: 0, registry: None }
     }
 
     /// The account at `address`; the empty account if there is none.
@@ -46,8 +50,15 @@ impl StateTree {
     /// Stores `account` at `address`; an empty account removes the address.
     ///
     /// Fails, changing nothing, if the address or the staking commitment is not a
-    /// canonical digest. Any two canonical addresses can hold accounts at once.
+    /// canonical digest, or if it would change the registry account's commitment
+    /// (that takes [`Self::set_registry`]). Any two canonical addresses can hold
+    /// accounts at once.
     pub fn set(&mut self, address: Address, account: Account) -> Result<(), StateError> {
+        check_write(&address, &account, self.registry.as_ref())?;
+        self.write(address, account)
+    }
+
+    fn write(&mut self, address: Address, account: Account) -> Result<(), StateError> {
         check_canonical(&address, &account)?;
         let key = Key::of(&address);
         if account.is_empty() {
@@ -60,6 +71,38 @@ impl StateTree {
             }
         }
         Ok(())
+    }
+
+    /// The staking registry, if the chain has one (every chain started from a
+    /// genesis does).
+    pub fn registry(&self) -> Option<&StakingState> {
+        self.registry.as_ref().map(HeldRegistry::state)
+    }
+
+    /// Stores `registry` and writes its commitment into the registry account
+    /// (keeping the account's balance). Hosts restoring a stored state call it
+    /// before setting the stored registry account.
+    pub fn set_registry(&mut self, registry: StakingState) -> Result<(), StateError> {
+        self.hold_registry(HeldRegistry::new(registry), None)
+    }
+
+    /// Stores an already hashed registry, and `escrow` as the registry account's
+    /// balance if given.
+    pub(crate) fn hold_registry(
+        &mut self,
+        held: HeldRegistry,
+        escrow: Option<u64>,
+    ) -> Result<(), StateError> {
+        let current = self.get(&REGISTRY);
+        let account = held.account(escrow.unwrap_or(current.balance), current.nonce);
+        self.write(REGISTRY, account)?;
+        self.registry = Some(held);
+        Ok(())
+    }
+
+    /// The registry with its commitment, for copying into another state.
+    pub(crate) fn held_registry(&self) -> Option<&HeldRegistry> {
+        self.registry.as_ref()
     }
 
     /// The Merkle root of all accounts.
@@ -87,10 +130,13 @@ impl StateTree {
     }
 
     /// Proofs of every distinct address in `addresses`, for re-executing a block
-    /// that touches them without the rest of the state.
+    /// that touches them without the rest of the state; with the registry's
+    /// preimage if the registry account is among them.
     pub fn witness<'a>(&self, addresses: impl IntoIterator<Item = &'a Address>) -> Witness {
         let distinct: BTreeSet<&Address> = addresses.into_iter().collect();
-        Witness::new(distinct.into_iter().map(|a| (*a, self.prove(a))).collect())
+        let registry = distinct.contains(&REGISTRY).then(|| self.registry().cloned()).flatten();
+        let proofs = distinct.into_iter().map(|a| (*a, self.prove(a))).collect();
+        Witness::with_registry(proofs, registry)
     }
 
     /// Leaves and inner nodes stored (for tests and memory accounting).
@@ -110,6 +156,14 @@ impl StateView for StateTree {
 
     fn state_root(&mut self) -> Hash {
         self.root()
+    }
+
+    fn read_registry(&self) -> Result<Option<&StakingState>, StateError> {
+        Ok(self.registry())
+    }
+
+    fn write_registry(&mut self, registry: StakingState, escrow: u64) -> Result<(), StateError> {
+        self.hold_registry(HeldRegistry::new(registry), Some(escrow))
     }
 }
 

@@ -4,14 +4,16 @@
 use alloc::vec::Vec;
 
 use crate::encoding::{Decode, DecodeError, Encode, Message, Reader, put_length};
+use crate::staking::{REGISTRY, StakingState};
 use crate::types::Address;
 use crate::types::block::MAX_BLOCK_TXS;
 
 use super::proof::MerkleProof;
 
-/// Most proofs a witness may carry: a transfer touches two accounts (sender and
-/// recipient), and a block carries at most [`MAX_BLOCK_TXS`] transactions.
-pub const MAX_WITNESS_PROOFS: usize = 2 * MAX_BLOCK_TXS;
+/// Most proofs a witness may carry: a transaction touches two accounts (sender
+/// and recipient or registry), a block carries at most [`MAX_BLOCK_TXS`]
+/// transactions, and the registry is always touched.
+pub const MAX_WITNESS_PROOFS: usize = 2 * MAX_BLOCK_TXS + 1;
 
 /// Proofs of a set of accounts against one state root, from which
 /// [`super::PartialState`] rebuilds just enough of the tree to re-execute a block
@@ -19,14 +21,42 @@ pub const MAX_WITNESS_PROOFS: usize = 2 * MAX_BLOCK_TXS;
 ///
 /// Each proof stands alone (no sharing of upper-level siblings between proofs), so
 /// a witness can be checked, trimmed or merged proof by proof.
+///
+/// When it proves the [`REGISTRY`] account it also carries the staking
+/// registry's preimage, which [`super::PartialState::from_witness`] checks
+/// against the proven commitment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Witness {
     proofs: Vec<(Address, MerkleProof)>,
+    registry: Option<StakingState>,
 }
 
 impl Witness {
+    /// Proofs without a registry preimage.
     pub fn new(proofs: Vec<(Address, MerkleProof)>) -> Self {
-        Self { proofs }
+        Self { proofs, registry: None }
+    }
+
+    /// Proofs and the registry preimage that goes with the proof of [`REGISTRY`].
+    pub fn with_registry(
+        proofs: Vec<(Address, MerkleProof)>,
+        registry: Option<StakingState>,
+    ) -> Self {
+        Self { proofs, registry }
+    }
+
+    /// The staking registry's preimage, if carried.
+    pub fn registry(&self) -> Option<&StakingState> {
+        self.registry.as_ref()
+    }
+
+    /// Keeps the proofs of the addresses `keep` accepts, and the registry
+    /// preimage if the registry's proof is kept.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Address) -> bool) {
+        self.proofs.retain(|(a, _)| keep(a));
+        if !self.proofs.iter().any(|(a, _)| *a == REGISTRY) {
+            self.registry = None;
+        }
     }
 
     /// The proofs, each with the address it was made for.
@@ -58,6 +88,7 @@ impl Encode for Witness {
             address.encode_to(out);
             proof.encode_to(out);
         }
+        self.registry.encode_to(out);
     }
 }
 
@@ -70,7 +101,8 @@ impl Decode for Witness {
             let proof = MerkleProof::decode_from(reader)?;
             proofs.push((address, proof));
         }
-        Ok(Self { proofs })
+        let registry = Option::<StakingState>::decode_from(reader)?;
+        Ok(Self { proofs, registry })
     }
 }
 
@@ -79,7 +111,11 @@ impl Message for Witness {
     /// largest, so every witness a valid block can need is encodable. Typical
     /// proofs are a small fraction of the largest: about `log2(accounts)` siblings
     /// of the [`super::KEY_BITS`] a path can have.
-    const MAX_BYTES: usize = 1 + 4 + MAX_WITNESS_PROOFS * (32 + MerkleProof::MAX_ENCODED_LEN);
+    const MAX_BYTES: usize = 1
+        + 4
+        + MAX_WITNESS_PROOFS * (32 + MerkleProof::MAX_ENCODED_LEN)
+        + 1
+        + StakingState::MAX_BYTES;
 }
 
 #[cfg(test)]
@@ -115,5 +151,26 @@ mod tests {
         let mut bytes = alloc::vec![crate::encoding::WIRE_VERSION];
         put_length(&mut bytes, 1000);
         assert!(matches!(Witness::decode_message(&bytes), Err(DecodeError::UnexpectedEnd { .. })));
+    }
+
+    /// Proves a witness of the registry account carries the preimage through its
+    /// encoding, refuses every truncation, and loses the preimage with the proof.
+    #[test]
+    fn the_registry_preimage_travels_with_its_proof() {
+        let mut tree = StateTree::new();
+        tree.set_registry(crate::staking::testing::busy_registry()).unwrap();
+        let a = spread(1);
+        tree.set(a, account(3)).unwrap();
+        let witness = tree.witness(&[a, REGISTRY]);
+        assert_eq!(witness.registry(), tree.registry());
+        let bytes = witness.encode_message();
+        assert_eq!(Witness::decode_message(&bytes).as_ref(), Ok(&witness));
+        for cut in 0..bytes.len() {
+            assert!(Witness::decode_message(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        assert_eq!(tree.witness(&[a]).registry(), None);
+        let mut trimmed = witness;
+        trimmed.retain(|x| *x == a);
+        assert_eq!(trimmed, tree.witness(&[a]));
     }
 }

@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 
+use crate::consensus::CommitCertificate;
 use crate::crypto::{SequencerKey, SequencerPublicKey, SequencerSignature, SignatureError};
 use crate::encoding::{Decode, DecodeError, Encode, Message, Reader, put_list};
 use crate::hash::{Domain, compress, hash_bytes};
@@ -25,25 +26,47 @@ pub struct Header {
     pub tx_root: Hash,
     /// Milliseconds since the Unix epoch, as the proposer saw them.
     pub timestamp_ms: u64,
-    /// The sequencer that built and signed the block.
+    /// The sequencer (or, under proof of stake, the validator) that built and
+    /// signed the block.
     pub proposer: SequencerPublicKey,
+    /// [`Hash::ZERO`] while the genesis sequencer signs blocks; under proof of
+    /// stake, the hash of the validator set that must certify this block. So
+    /// every header shows which stage the chain is in.
+    pub validators: Hash,
+    /// [`Hash::ZERO`] when the block carries no certificate for its parent, else
+    /// the digest of that certificate ([`certificate_digest`]).
+    pub parent_commit: Hash,
 }
 
-/// A header with its transactions and the proposer's signature.
+/// A header with its transactions and the proposer's signature, and, under
+/// proof of stake, the certificate that made its parent final (the block's own
+/// certificate cannot be in it: it is made after the block).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
     pub header: Header,
     pub signature: SequencerSignature,
     pub transactions: Vec<Transaction>,
+    pub parent_commit: Option<CommitCertificate>,
 }
 
 /// Why a block's own contents are inconsistent (independent of any state).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlockError {
     BadSignature(SignatureError),
-    UnexpectedProposer { expected: SequencerPublicKey, found: SequencerPublicKey },
-    TxRootMismatch { header: Hash, computed: Hash },
+    UnexpectedProposer {
+        expected: SequencerPublicKey,
+        found: SequencerPublicKey,
+    },
+    TxRootMismatch {
+        header: Hash,
+        computed: Hash,
+    },
     WrongChain,
+    /// The header's `parent_commit` is not the digest of the certificate carried.
+    ParentCommitMismatch {
+        header: Hash,
+        computed: Hash,
+    },
 }
 
 impl core::fmt::Display for BlockError {
@@ -57,6 +80,9 @@ impl core::fmt::Display for BlockError {
                 write!(f, "transaction root {header} in header, {computed} computed")
             }
             Self::WrongChain => f.write_str("block is for another chain"),
+            Self::ParentCommitMismatch { header, computed } => {
+                write!(f, "parent certificate digest {header} in header, {computed} computed")
+            }
         }
     }
 }
@@ -89,16 +115,34 @@ fn merkle_root(leaves: &[Hash]) -> Hash {
     compress(&level[0], &count)
 }
 
+/// What a header's `parent_commit` holds for a block carrying `certificate`:
+/// [`Hash::ZERO`] for none, else the digest of its encoding.
+pub fn certificate_digest(certificate: Option<&CommitCertificate>) -> Hash {
+    certificate.map_or(Hash::ZERO, |c| hash_bytes(Domain::CommitCertificate, &c.to_bytes()))
+}
+
 impl Header {
     /// The block hash: digest of the header's encoding.
     pub fn hash(&self) -> Hash {
         hash_bytes(Domain::Header, &self.to_bytes())
     }
 
-    /// Signs this header, producing a block with `transactions`.
+    /// Signs this header, producing a block with `transactions` and no parent
+    /// certificate.
     pub fn seal(self, key: &SequencerKey, transactions: Vec<Transaction>) -> Block {
+        self.seal_with(key, transactions, None)
+    }
+
+    /// Signs this header, producing a block with `transactions` and
+    /// `parent_commit` (which the header's `parent_commit` field must match).
+    pub fn seal_with(
+        self,
+        key: &SequencerKey,
+        transactions: Vec<Transaction>,
+        parent_commit: Option<CommitCertificate>,
+    ) -> Block {
         let signature = key.sign(&self.hash().0);
-        Block { header: self, signature, transactions }
+        Block { header: self, signature, transactions, parent_commit }
     }
 }
 
@@ -107,8 +151,9 @@ impl Block {
         self.header.hash()
     }
 
-    /// Checks what can be checked without state: chain, proposer, signature and
-    /// transaction root. Transaction signatures and state are checked by execution.
+    /// Checks what can be checked without state: chain, proposer, signature,
+    /// transaction root and parent certificate digest. Transaction signatures and
+    /// state are checked by execution, the certificate itself by the chain rules.
     pub fn verify_seal(
         &self,
         chain_id: &ChainId,
@@ -128,6 +173,11 @@ impl Block {
         if computed != self.header.tx_root {
             return Err(BlockError::TxRootMismatch { header: self.header.tx_root, computed });
         }
+        let computed = certificate_digest(self.parent_commit.as_ref());
+        if computed != self.header.parent_commit {
+            let header = self.header.parent_commit;
+            return Err(BlockError::ParentCommitMismatch { header, computed });
+        }
         Ok(())
     }
 }
@@ -141,6 +191,8 @@ impl Encode for Header {
         self.tx_root.encode_to(out);
         self.timestamp_ms.encode_to(out);
         self.proposer.encode_to(out);
+        self.validators.encode_to(out);
+        self.parent_commit.encode_to(out);
     }
 }
 
@@ -154,6 +206,8 @@ impl Decode for Header {
             tx_root: Hash::decode_from(reader)?,
             timestamp_ms: reader.u64()?,
             proposer: SequencerPublicKey::decode_from(reader)?,
+            validators: Hash::decode_from(reader)?,
+            parent_commit: Hash::decode_from(reader)?,
         })
     }
 }
@@ -163,6 +217,7 @@ impl Encode for Block {
         self.header.encode_to(out);
         self.signature.encode_to(out);
         put_list(out, &self.transactions);
+        self.parent_commit.encode_to(out);
     }
 }
 
@@ -172,6 +227,7 @@ impl Decode for Block {
             header: Header::decode_from(reader)?,
             signature: SequencerSignature::decode_from(reader)?,
             transactions: reader.list("transactions", MAX_BLOCK_TXS, MIN_TX_BYTES)?,
+            parent_commit: Option::<CommitCertificate>::decode_from(reader)?,
         })
     }
 }
@@ -212,6 +268,8 @@ mod tests {
             tx_root: tx_root(&txs),
             timestamp_ms: 1_700_000_000_000,
             proposer: key.public_key(),
+            validators: Hash::ZERO,
+            parent_commit: Hash::ZERO,
         };
         header.seal(key, txs)
     }
@@ -289,10 +347,51 @@ mod tests {
     fn forged_transaction_counts_are_refused_before_allocation() {
         let key = SequencerKey::from_seed(&[5; 32]);
         let mut bytes = block(&key, alloc::vec![]).encode_message();
+        bytes.pop(); // the absent parent certificate
         let n = bytes.len();
         bytes[n - 4..].copy_from_slice(&(MAX_BLOCK_TXS as u32 + 1).to_le_bytes());
         assert!(matches!(Block::decode_message(&bytes), Err(DecodeError::TooLong { .. })));
         bytes[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
         assert!(matches!(Block::decode_message(&bytes), Err(DecodeError::UnexpectedEnd { .. })));
+    }
+
+    /// Proves a block carrying a parent certificate round-trips, its header must
+    /// name the certificate's digest, and a swapped or dropped certificate is
+    /// caught by the seal check; truncations are refused.
+    #[test]
+    fn the_header_commits_to_the_parent_certificate() {
+        use crate::consensus::CommitSignature;
+        let key = SequencerKey::from_seed(&[5; 32]);
+        let cert = CommitCertificate {
+            height: 0,
+            round: 2,
+            block_hash: Hash([7; 32]),
+            signatures: alloc::vec![CommitSignature {
+                validator: 0,
+                signature: key.sign(b"precommit")
+            }],
+        };
+        let mut header = block(&key, alloc::vec![]).header;
+        header.parent_commit = certificate_digest(Some(&cert));
+        header.validators = Hash([3; 32]);
+        let b = header.seal_with(&key, alloc::vec![], Some(cert.clone()));
+        assert_eq!(b.verify_seal(&chain(), &key.public_key()), Ok(()));
+        let bytes = b.encode_message();
+        assert_eq!(Block::decode_message(&bytes), Ok(b.clone()));
+        for cut in 0..bytes.len() {
+            assert!(Block::decode_message(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let dropped = Block { parent_commit: None, ..b.clone() };
+        assert!(matches!(
+            dropped.verify_seal(&chain(), &key.public_key()),
+            Err(BlockError::ParentCommitMismatch { .. })
+        ));
+        let mut other = cert;
+        other.round = 3;
+        let swapped = Block { parent_commit: Some(other), ..b };
+        assert!(matches!(
+            swapped.verify_seal(&chain(), &key.public_key()),
+            Err(BlockError::ParentCommitMismatch { .. })
+        ));
     }
 }

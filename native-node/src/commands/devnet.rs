@@ -1,6 +1,6 @@
 //! `starling devnet`.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::chain_state::ChainState;
 use crate::cli::DevnetArgs;
@@ -10,6 +10,12 @@ use crate::devnet;
 use crate::node::Node;
 
 pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
+    if args.validators > 0 {
+        return devnet::cluster::run(args).await;
+    }
+    if args.followers > 0 {
+        bail!("--followers needs --validators N (N > 0)");
+    }
     let listening = listen(args.http, 8080).await?;
     let data_dir = match args.data_dir {
         Some(d) => d,
@@ -17,7 +23,7 @@ pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
     };
     let limits =
         config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() }.limits()?;
-    let (genesis, key) = devnet::load_or_create(&data_dir, args.accounts)?;
+    let (genesis, key) = devnet::load_or_create(&data_dir, args.accounts, 0)?;
     let accounts = genesis.allocations.len() as u32;
     eprintln!("devnet data directory: {}", data_dir.display());
     eprintln!("demo accounts (devnet only, never use these keys elsewhere):");

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use starling_core::chain::Genesis;
+use starling_core::consensus::TimeoutConfig;
 use starling_core::crypto::SequencerKey;
 use tokio::net::TcpListener;
 
 use crate::chain_state::ChainState;
 use crate::cli::{HttpArgs, NodeArgs, P2pArgs};
 use crate::config::{self, NodeConfig};
+use crate::consensus;
 use crate::keys;
 use crate::network::{self, NetOptions};
 use crate::node::{self, BlockLimits, Node};
@@ -52,7 +54,31 @@ pub async fn serve(
     producer: Option<(SequencerKey, BlockLimits)>,
     net: NetOptions,
 ) -> Result<()> {
+    let roles = Roles { producer, validator: None, timeouts: TimeoutConfig::default() };
+    serve_as(node, listening, roles, net).await
+}
+
+/// What a node does besides following: produce blocks while the sequencer signs
+/// them, and vote as a validator once proof of stake is active.
+pub struct Roles {
+    pub producer: Option<(SequencerKey, BlockLimits)>,
+    pub validator: Option<SequencerKey>,
+    pub timeouts: TimeoutConfig,
+}
+
+/// [`serve`], with a validator key and consensus timeouts.
+pub async fn serve_as(
+    node: Arc<Node>,
+    listening: Listening,
+    roles: Roles,
+    net: NetOptions,
+) -> Result<()> {
+    let Roles { producer, validator, timeouts } = roles;
     let Listening { listener, local, web_dir } = listening;
+    if let Some((_, limits)) = &producer {
+        node.set_limits(*limits);
+    }
+    let engine = consensus::start(node.clone(), validator, &net.data_dir, timeouts)?;
     let network = network::start(node.clone(), net).await?;
     let app = node::router(node.clone(), web_dir);
     println!("http://{local}/");
@@ -66,6 +92,7 @@ pub async fn serve(
     tokio::select! {
         r = server => r.context("HTTP server task failed")?,
         r = network => r.context("network task failed")?,
+        r = engine => r.context("consensus engine panicked")?.context("consensus engine"),
         r = producing => r,
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("shutting down");
@@ -109,8 +136,14 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
     }
     let chain = ChainState::open(&data_dir, genesis, config.mempool.to_config())?;
     tracing::info!(height = chain.head.height, root = %chain.head.state_root, "opened the chain");
+    let validator = match args.validator_key.or(config.validator_key.clone()) {
+        Some(path) => Some(keys::unlock_sequencer(&path, password_file.as_deref())?),
+        None => None,
+    };
     let node = Node::new(chain, key.is_some(), snapshot_interval);
-    serve(node, listening, key.map(|k| (k, limits)), net).await
+    node.set_limits(limits);
+    let roles = Roles { producer: key.map(|k| (k, limits)), validator, timeouts: config.consensus };
+    serve_as(node, listening, roles, net).await
 }
 
 /// Fills an empty data directory from a peer's snapshot; a directory that already

@@ -1,7 +1,53 @@
-//! The daemon's side of proof-of-stake consensus: the write-ahead log that keeps a
-//! validator from ever signing twice, and (with the engine) the loop that runs the
-//! core's Tendermint driver over the network.
+//! The daemon's side of proof-of-stake consensus: the engine that runs core's
+//! Tendermint driver over the network, and the write-ahead log that keeps a
+//! validator from ever signing twice.
 
-// The engine that uses the log lands in the next commits.
-#[allow(dead_code)]
+mod engine;
+mod inputs;
+mod signer;
+mod timers;
 pub mod wal;
+
+pub use engine::{Event, Gossip};
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use starling_core::consensus::{Driver, TimeoutConfig};
+use starling_core::crypto::SequencerKey;
+
+use crate::node::Node;
+use engine::Engine;
+use signer::Signer;
+use wal::Wal;
+
+/// Events waiting for the engine; gossip beyond this is not relayed by this node.
+const EVENT_QUEUE: usize = 8192;
+
+/// Starts the engine for `node`: as a validator with `key` (its log in
+/// `data_dir/consensus.wal`), else as an observer. It runs on a blocking thread
+/// until the node stops, or fails when signing is no longer safe.
+pub fn start(
+    node: Arc<Node>,
+    key: Option<SequencerKey>,
+    data_dir: &Path,
+    timeouts: TimeoutConfig,
+) -> Result<tokio::task::JoinHandle<Result<()>>> {
+    let (signer, replay) = match key {
+        Some(key) => {
+            let path = data_dir.join("consensus.wal");
+            let (wal, records) = Wal::open(&path)
+                .with_context(|| format!("opening the consensus log {}", path.display()))?;
+            tracing::info!(validator = %key.public_key(), log_height = wal.height(), "validating");
+            (Some(Signer::new(key, wal)), records)
+        }
+        None => (None, Vec::new()),
+    };
+    let me = signer.as_ref().map(|s| s.key().public_key());
+    let driver = Driver::new(node.chain_id.clone(), timeouts, me);
+    let (events, inbox) = std::sync::mpsc::sync_channel(EVENT_QUEUE);
+    node.set_consensus(events);
+    let engine = Engine::new(node, driver, signer, inbox, replay);
+    Ok(tokio::task::spawn_blocking(move || engine.run()))
+}

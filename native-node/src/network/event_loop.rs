@@ -15,10 +15,11 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, ping};
+use starling_core::consensus::{SignedProposal, SignedVote};
 use starling_core::encoding::DecodeError;
 use starling_core::encoding::Message;
 use starling_core::mempool::MempoolError;
-use starling_core::types::{Block, Hash, Transaction};
+use starling_core::types::{Hash, Transaction};
 use starling_net::behaviour::{Behaviour, BehaviourEvent, NetConfig, gossip_limit};
 use starling_net::codec::{Inbound, is_malformed};
 use starling_net::messages::{Refusal, SignedHeader, SyncRequest, SyncResponse, SyncedBlock};
@@ -29,7 +30,8 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::swarm::{self, Ports};
 use super::{NetCommand, NetOptions, serve};
-use crate::chain_state::{FollowError, SubmitError};
+use crate::chain_state::{Certified, FollowError, SubmitError};
+use crate::consensus::{self, Gossip};
 use crate::node::Node;
 
 /// Sync answers being prepared at once; more are refused as busy.
@@ -48,6 +50,8 @@ const REDIAL_MS: u64 = 3_000;
 enum Asked {
     Status,
     Blocks(BlockRange),
+    /// The block of a consensus proposal.
+    Proposal(Hash),
 }
 
 /// A header announced on gossip whose block this node does not have yet: it is
@@ -195,6 +199,16 @@ impl EventLoop {
                     tracing::debug!(error = %e, "gossip publish skipped");
                 }
             }
+            NetCommand::GossipVerdict { id, source, acceptance } => {
+                if matches!(acceptance, MessageAcceptance::Reject) {
+                    self.penalize(source, Offence::InvalidSignature);
+                }
+                self.validate(&id, &source, acceptance);
+            }
+            NetCommand::FetchProposal { peer, height, block_hash } => {
+                let request = SyncRequest::Proposal { height, block_hash };
+                self.ask(peer, request, Asked::Proposal(block_hash));
+            }
         }
     }
 
@@ -289,9 +303,33 @@ impl EventLoop {
         match topic {
             Topic::Blocks => self.on_header(source, id, &message.data),
             Topic::Transactions => self.on_transaction(source, id, &message.data),
-            // Filled in by the consensus and proving issues.
-            Topic::Votes | Topic::Proofs | Topic::Jobs => {
-                self.validate(&id, &source, MessageAcceptance::Ignore)
+            Topic::Proposals => self.on_consensus(source, id, &message.data, Topic::Proposals),
+            Topic::Votes => self.on_consensus(source, id, &message.data, Topic::Votes),
+            // Filled in by the proving issue.
+            Topic::Proofs | Topic::Jobs => self.validate(&id, &source, MessageAcceptance::Ignore),
+        }
+    }
+
+    /// A proposal or vote goes to the consensus engine, which reports back
+    /// whether to relay it; one that does not decode costs its sender.
+    fn on_consensus(&mut self, source: PeerId, id: MessageId, data: &[u8], topic: Topic) {
+        let gossip = Gossip { id: id.clone(), from: source };
+        let event = match topic {
+            Topic::Proposals => SignedProposal::decode_message(data)
+                .map(|proposal| consensus::Event::Proposal { proposal, gossip }),
+            _ => {
+                SignedVote::decode_message(data).map(|vote| consensus::Event::Vote { vote, gossip })
+            }
+        };
+        match event {
+            Ok(event) => {
+                if !self.node.consensus_event(event) {
+                    self.validate(&id, &source, MessageAcceptance::Ignore);
+                }
+            }
+            Err(_) => {
+                self.penalize(source, Offence::MalformedMessage);
+                self.validate(&id, &source, MessageAcceptance::Reject);
             }
         }
     }
@@ -309,16 +347,21 @@ impl EventLoop {
                 return self.validate(&id, &source, MessageAcceptance::Reject);
             }
         };
-        let sequencer = self.node.sequencer;
-        if header.verify(&self.node.chain_id, &sequencer).is_err() {
-            self.penalize(source, Offence::InvalidSignature);
-            return self.validate(&id, &source, MessageAcceptance::Reject);
-        }
         let height = header.height();
         let hash = header.hash();
         if height <= self.sync.local_head() {
             let verdict = self.have_block(height, &hash);
             return self.validate(&id, &source, verdict);
+        }
+        // Who may sign it is known for the heights the node's registry covers
+        // (the current epoch and the next two); a header beyond is only noted.
+        match self.node.header_signer(&header.header) {
+            Some(signer) if header.verify(&self.node.chain_id, &signer).is_ok() => {}
+            Some(_) => {
+                self.penalize(source, Offence::InvalidSignature);
+                return self.validate(&id, &source, MessageAcceptance::Reject);
+            }
+            None => return self.validate(&id, &source, MessageAcceptance::Ignore),
         }
         self.sync.peer_head(source, height);
         if self.announced.len() >= MAX_ANNOUNCED
@@ -495,6 +538,13 @@ impl EventLoop {
                 self.sync.completed(&peer, Outcome::Empty, now);
             }
             (Asked::Status, SyncResponse::Refused(_)) => {}
+            (Asked::Proposal(hash), SyncResponse::Proposal(synced)) => {
+                if synced.block.hash() != hash {
+                    return self.penalize(peer, Offence::InvalidBlock);
+                }
+                self.node.consensus_event(consensus::Event::Block(synced.block));
+            }
+            (Asked::Proposal(_), SyncResponse::Refused(_)) => {}
             (asked, _) => {
                 self.penalize(peer, Offence::InvalidBlock);
                 if matches!(asked, Asked::Blocks(_)) {
@@ -644,8 +694,11 @@ fn follow_blocks(node: &Node, blocks: &[SyncedBlock]) -> Result<(u64, bool)> {
         let mut chain = node.chain.lock().expect("chain lock poisoned");
         head = chain.head.height;
         // Blocks that arrived meanwhile by another path are skipped.
-        let fresh: Vec<&Block> =
-            rest.iter().map(|s| &s.block).filter(|b| b.header.height > head).collect();
+        let fresh: Vec<Certified<'_>> = rest
+            .iter()
+            .filter(|s| s.block.header.height > head)
+            .map(|s| (&s.block, s.certificate.as_ref()))
+            .collect();
         let group = take_group(&fresh);
         rest = &rest[(rest.len() - fresh.len() + group.len()).min(rest.len())..];
         if group.is_empty() {
@@ -658,15 +711,16 @@ fn follow_blocks(node: &Node, blocks: &[SyncedBlock]) -> Result<(u64, bool)> {
         node.metrics.blocks_followed.inc_by(count as u64);
         node.metrics.mempool_txs.set(chain.mempool.len() as i64);
         if count > 0 {
-            node.snapshots.after_blocks(&chain, group[0].header.height);
+            node.snapshots.after_blocks(&chain, group[0].0.header.height);
+            node.head_changed();
         }
         match result {
             Ok(()) => {}
-            Err(FollowError::Invalid(e)) => {
+            Err(FollowError::Storage(e)) => return Err(e),
+            Err(e) => {
                 tracing::warn!(height = head + 1, error = %e, "a peer sent an invalid block");
                 return Ok((head, true));
             }
-            Err(FollowError::Storage(e)) => return Err(e),
         }
     }
     if followed > 0 {
@@ -677,11 +731,11 @@ fn follow_blocks(node: &Node, blocks: &[SyncedBlock]) -> Result<(u64, bool)> {
 
 /// The longest prefix of `blocks` within the group's transaction budget (at least
 /// one block).
-fn take_group<'a>(blocks: &[&'a Block]) -> Vec<&'a Block> {
+fn take_group<'a>(blocks: &[Certified<'a>]) -> Vec<Certified<'a>> {
     let mut txs = 0;
     let mut group = Vec::new();
     for block in blocks {
-        txs += block.transactions.len();
+        txs += block.0.transactions.len();
         if !group.is_empty() && txs > FOLLOW_GROUP_TXS {
             break;
         }

@@ -18,8 +18,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Result;
-use libp2p::Multiaddr;
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use libp2p::{Multiaddr, PeerId};
 use starling_core::encoding::Message;
+use starling_core::types::Hash;
 use starling_net::messages::SignedHeader;
 use starling_net::names::Topic;
 use tokio::sync::mpsc;
@@ -47,7 +49,22 @@ pub struct NetOptions {
 /// Something the node asks the network task to do.
 #[derive(Debug)]
 pub enum NetCommand {
-    Publish { topic: Topic, data: Vec<u8> },
+    Publish {
+        topic: Topic,
+        data: Vec<u8>,
+    },
+    /// The consensus engine's verdict on a gossiped proposal or vote.
+    GossipVerdict {
+        id: MessageId,
+        source: PeerId,
+        acceptance: MessageAcceptance,
+    },
+    /// Fetch the block a proposal names from the peer that relayed it.
+    FetchProposal {
+        peer: PeerId,
+        height: u64,
+        block_hash: Hash,
+    },
 }
 
 /// What the network task and the rest of the node share.
@@ -70,10 +87,24 @@ impl NetShared {
     /// the network task is this far behind, the message is dropped (peers still
     /// get blocks through sync).
     pub fn publish(&self, topic: Topic, data: Vec<u8>) {
+        self.command(NetCommand::Publish { topic, data });
+    }
+
+    /// Tells gossip whether to relay a message (and whether its sender misbehaved).
+    pub fn gossip_verdict(&self, id: MessageId, source: PeerId, acceptance: MessageAcceptance) {
+        self.command(NetCommand::GossipVerdict { id, source, acceptance });
+    }
+
+    /// Asks `peer` for the block a consensus proposal names.
+    pub fn fetch_proposal(&self, peer: PeerId, height: u64, block_hash: Hash) {
+        self.command(NetCommand::FetchProposal { peer, height, block_hash });
+    }
+
+    fn command(&self, command: NetCommand) {
         if let Some(tx) = self.commands.get()
-            && tx.try_send(NetCommand::Publish { topic, data }).is_err()
+            && tx.try_send(command).is_err()
         {
-            tracing::debug!(?topic, "gossip queue full; message dropped");
+            tracing::debug!("network queue full; a command was dropped");
         }
     }
 

@@ -7,7 +7,7 @@
 use anyhow::Result;
 use starling_core::encoding::Message;
 use starling_core::state::Witness;
-use starling_core::types::{Address, Block};
+use starling_core::types::{Address, Block, Hash};
 use starling_net::messages::{
     MAX_RESPONSE_BYTES, PeerStatus, Refusal, SignedHeader, StateChunk, SyncRequest, SyncResponse,
     SyncedBlock,
@@ -27,6 +27,19 @@ pub fn answer(node: &Node, request: &SyncRequest) -> Result<SyncResponse> {
         SyncRequest::StateChunk { height, start, count } => {
             Ok(state_chunk(node, height, &start, count))
         }
+        SyncRequest::Proposal { height, block_hash } => Ok(proposal(node, height, &block_hash)),
+    }
+}
+
+/// A block proposed for consensus that this node holds (built or fetched).
+fn proposal(node: &Node, height: u64, hash: &Hash) -> SyncResponse {
+    match node.proposal(hash).filter(|b| b.header.height == height) {
+        Some(block) => SyncResponse::Proposal(Box::new(SyncedBlock {
+            block,
+            witness: None,
+            certificate: None,
+        })),
+        None => SyncResponse::Refused(Refusal::Unavailable),
     }
 }
 
@@ -79,6 +92,7 @@ fn blocks(node: &Node, from: u64, count: u32, witnesses: bool) -> Result<SyncRes
         let synced = SyncedBlock {
             block: Block::decode_message(&bytes)?,
             witness: witness.map(|w| Witness::decode_message(&w)).transpose()?,
+            certificate: node.store.certificate(height)?,
         };
         if size > MAX_RESPONSE_BYTES && !out.is_empty() {
             break;

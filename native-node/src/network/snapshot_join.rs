@@ -15,6 +15,7 @@ use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{PeerId, Swarm};
 use starling_core::chain::Genesis;
+use starling_core::crypto::SequencerPublicKey;
 use starling_core::state::SnapshotRebuild;
 use starling_core::types::{Block, Hash};
 use starling_net::behaviour::{Behaviour, BehaviourEvent, NetConfig};
@@ -76,7 +77,7 @@ pub async fn join(
     let state =
         rebuild.finish().with_context(|| format!("peer {peer} sent an invalid snapshot"))?;
     let accounts: Vec<_> = state.accounts().collect();
-    store.install_snapshot(&genesis_hash, &block, &accounts)?;
+    store.install_snapshot(&genesis_hash, &block, &accounts, state.registry())?;
     tracing::info!(height, accounts = accounts.len(), root = %state.root(), "started from a verified snapshot");
     Ok(())
 }
@@ -107,9 +108,17 @@ async fn fetch_header(
     };
     ensure!(header.height() == height, "peer {peer} sent header {} for {height}", header.height());
     header
-        .verify(&genesis.chain_id, &genesis.sequencer)
-        .map_err(|e| anyhow!("peer {peer} sent a header the sequencer did not sign: {e}"))?;
+        .verify(&genesis.chain_id, &expected_signer(&header, genesis))
+        .map_err(|e| anyhow!("peer {peer} sent a header its signer did not sign: {e}"))?;
     Ok(header)
+}
+
+/// Who must have signed a snapshot's header: the genesis sequencer while it signs
+/// blocks; under proof of stake, the header's own proposer. A node that joins from
+/// a snapshot cannot check a validator set it does not yet hold: it trusts the set
+/// the snapshot names (weak subjectivity), as light clients of BFT chains do.
+fn expected_signer(header: &SignedHeader, genesis: &Genesis) -> SequencerPublicKey {
+    if header.header.validators == Hash::ZERO { genesis.sequencer } else { header.header.proposer }
 }
 
 async fn fetch_block(
@@ -128,7 +137,7 @@ async fn fetch_block(
         "peer {peer} sent a block that does not match its header"
     );
     block
-        .verify_seal(&genesis.chain_id, &genesis.sequencer)
+        .verify_seal(&genesis.chain_id, &expected_signer(header, genesis))
         .map_err(|e| anyhow!("peer {peer} sent an invalid block: {e}"))?;
     Ok(block)
 }
@@ -140,6 +149,7 @@ fn kind(response: &SyncResponse) -> &'static str {
         SyncResponse::Blocks(_) => "a wrong list of blocks",
         SyncResponse::StateChunk(_) => "a chunk of another snapshot",
         SyncResponse::Refused(_) => "a refusal",
+        SyncResponse::Proposal(_) => "a proposed block",
     }
 }
 

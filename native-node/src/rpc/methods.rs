@@ -4,17 +4,19 @@
 use serde_json::{Value, json};
 use starling_core::encoding::{Decode, Message, Reader};
 use starling_core::mempool::MempoolError;
-use starling_core::types::{Address, Block, Call, Hash, Header, Transaction};
+use starling_core::types::{Address, Block, Hash, Header, Transaction};
 
 use super::protocol::{RpcError, param, required, required_as};
 use starling_net::names::Topic;
 
 use crate::chain_state::{ChainState, SubmitError};
+
+mod staking;
 use crate::node::Node;
 use crate::storage::Store;
 
 /// Every method this node serves (metrics label calls by these names only).
-pub const METHODS: [&str; 12] = [
+pub const METHODS: [&str; 15] = [
     "starknet_chainId",
     "starknet_blockNumber",
     "starknet_blockHashAndNumber",
@@ -27,6 +29,9 @@ pub const METHODS: [&str; 12] = [
     "starling_getBlock",
     "starling_getAccount",
     "starling_addTransaction",
+    "starling_getValidators",
+    "starling_getStaker",
+    "starling_getDelegation",
 ];
 
 /// Runs one method. Reads of stored blocks and transactions go to the store
@@ -63,6 +68,9 @@ pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcE
             }))
         }
         "starling_addTransaction" => submit(node, params),
+        "starling_getValidators" => staking::validators(&chain(), params),
+        "starling_getStaker" => staking::staker(&chain(), params),
+        "starling_getDelegation" => staking::delegation(&chain(), params),
         _ => Err(RpcError::method_not_found(method)),
     }
 }
@@ -178,20 +186,24 @@ fn block_json(node: &Node, params: &Value, full: bool) -> Result<Value, RpcError
     }))
 }
 
+/// A transaction as JSON: a transfer's `recipient` and `amount`, or a staking
+/// call's own fields, beside what every transaction has.
 fn tx_json(tx: &Transaction) -> Value {
     let b = &tx.body;
-    let Call::Transfer { to, amount } = &b.call;
-    json!({
+    let (kind, fields) = staking::call_json(&b.call);
+    let mut out = json!({
         "transaction_hash": tx.hash(),
-        "type": "TRANSFER",
+        "type": kind,
         "sender_address": tx.sender(),
         "sender_public_key": b.sender_key,
         "nonce": format!("{:#x}", b.nonce),
         "fee": b.fee.to_string(),
-        "recipient": to,
-        "amount": amount.to_string(),
         "signature": [tx.signature.r, tx.signature.s],
-    })
+    });
+    if let (Value::Object(out), Value::Object(fields)) = (&mut out, fields) {
+        out.extend(fields);
+    }
+    out
 }
 
 /// Finds a transaction in the mempool or in a block. The mempool is asked first: a
@@ -228,7 +240,13 @@ fn status(node: &Node, chain: &ChainState) -> Value {
         "height": chain.head.height,
         "head_hash": chain.head.hash(),
         "state_root": chain.head.state_root,
-        "mode": "single",
+        "mode": staking::current_mode(chain).map_or("single", |(mode, _)| mode),
+        "epoch": staking::current_mode(chain).map(|(_, epoch)| epoch),
+        // Every block a node commits is final: signed by the sequencer in the
+        // single stage, certified by validators under proof of stake.
+        "finalized_height": chain.head.height,
+        "round": node.consensus_round.load(std::sync::atomic::Ordering::Relaxed),
+        "validators": chain.next_validators().map_or(0, |set| set.len()),
         "peers": node.net.peers(),
         "listen": node.net.listen(),
         "sequencer": chain.genesis.sequencer,
@@ -269,6 +287,7 @@ fn submit(node: &Node, params: &Value) -> Result<Value, RpcError> {
     let tx = Transaction::decode_message(&bytes)
         .map_err(|e| RpcError::invalid_params(format!("malformed transaction: {e}")))?;
     let hash = tx.hash();
+    staking::precheck(&node.chain.lock().expect("chain lock poisoned"), &tx)?;
     match node.admit(tx) {
         Ok(()) => {
             tracing::debug!(%hash, size = bytes.len(), "accepted a transaction");

@@ -314,3 +314,91 @@ impl Daemon {
             .unwrap_or_else(|| panic!("/metrics has no sample {name}:\n{text}"))
     }
 }
+
+/// A running process whose stdout and stderr lines are collected as they come
+/// (for `starling devnet --validators N`, which prints a URL per node and reports
+/// on stderr). Killed (SIGKILL) when dropped.
+pub struct Watched {
+    pub child: Child,
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Watched {
+    /// Runs the binary with `args`, collecting its output.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("RUST_LOG", std::env::var("STARLING_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the starling binary starts");
+        let collect = |stream: Box<dyn std::io::Read + Send>| {
+            let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+            lines
+        };
+        let stdout = collect(Box::new(child.stdout.take().unwrap()));
+        let stderr = collect(Box::new(child.stderr.take().unwrap()));
+        Self { child, stdout, stderr }
+    }
+
+    /// Waits until stdout holds `n` lines; returns them. Panics (showing
+    /// stderr) after `secs` seconds or if the process exits first.
+    pub fn stdout_lines(&mut self, n: usize, secs: u64) -> Vec<String> {
+        self.wait_until(secs, &format!("{n} lines on stdout"), |w| {
+            w.stdout.lock().unwrap().len() >= n
+        });
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Waits until `condition` holds, polling; panics after `secs` seconds or
+    /// if the process exits first, showing what it printed on stderr.
+    pub fn wait_until(&mut self, secs: u64, what: &str, mut condition: impl FnMut(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !condition(self) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("exited ({status}) before {what}; stderr:\n{}", self.stderr_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; stderr:\n{}",
+                self.stderr_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits up to `secs` seconds for the process to exit.
+    pub fn terminate(&mut self, secs: u64) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running {secs} s after SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -207,7 +207,11 @@ impl Follower {
             if start == 0
                 && let Some(genesis) = self.genesis.take()
             {
-                self.chain.ingest(&SyncedBlock { block: genesis, witness: None });
+                self.chain.ingest(&SyncedBlock {
+                    block: genesis,
+                    witness: None,
+                    certificate: None,
+                });
             }
             // Blocks below the start are never asked for.
             self.sync.set_local_head(self.chain.next().unwrap_or(u64::MAX).saturating_sub(1));

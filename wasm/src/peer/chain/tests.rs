@@ -11,7 +11,11 @@ fn identity(chain: &TestChain) -> ChainIdentity {
 
 /// What a peer serves for `height`.
 fn synced(chain: &TestChain, height: u64) -> SyncedBlock {
-    SyncedBlock { block: chain.block(height).clone(), witness: chain.witness(height).cloned() }
+    SyncedBlock {
+        block: chain.block(height).clone(),
+        witness: chain.witness(height).cloned(),
+        certificate: None,
+    }
 }
 
 /// A chain started at the head `head` claims, fed every block from there on.

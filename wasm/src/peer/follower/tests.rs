@@ -32,7 +32,11 @@ fn status(chain: &TestChain, head: u64) -> PeerStatus {
 /// What a full node serves for `from..from + count`.
 fn served(chain: &TestChain, from: u64, count: u32) -> Vec<SyncedBlock> {
     (from..from + u64::from(count))
-        .map(|h| SyncedBlock { block: chain.block(h).clone(), witness: chain.witness(h).cloned() })
+        .map(|h| SyncedBlock {
+            block: chain.block(h).clone(),
+            witness: chain.witness(h).cloned(),
+            certificate: None,
+        })
         .collect()
 }
 
