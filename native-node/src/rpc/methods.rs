@@ -271,11 +271,13 @@ fn raw_block(store: &Store, params: &Value) -> Result<Value, RpcError> {
     let block = store.block_bytes(height).map_err(RpcError::internal)?;
     let block = block.ok_or_else(RpcError::block_not_found)?;
     let witness = store.witness_bytes(height).map_err(RpcError::internal)?;
+    let certificate = store.certificate(height).map_err(RpcError::internal)?;
     Ok(json!({
         "height": height,
         "hash": stored_header(&block)?.hash(),
         "block": format!("0x{}", hex::encode(&block)),
         "witness": witness.map(|w| format!("0x{}", hex::encode(w))),
+        "certificate": certificate.map(|c| format!("0x{}", hex::encode(c.encode_message()))),
     }))
 }
 
