@@ -233,14 +233,18 @@ impl Node {
         self.proposals.lock().expect("proposals lock").get(hash).cloned()
     }
 
-    /// Whether a proposed block is valid on top of the head.
-    pub fn check_proposal(&self, block: &Block) -> bool {
+    /// Whether a proposed block is valid on top of the head; `None` if the head
+    /// has already moved past its height (sync got there first).
+    pub fn check_proposal(&self, block: &Block) -> Option<bool> {
         let chain = self.chain.lock().expect("chain lock poisoned");
+        if block.header.height <= chain.head.height {
+            return None;
+        }
         match chain.check_proposal(block) {
-            Ok(()) => true,
+            Ok(()) => Some(true),
             Err(e) => {
                 tracing::info!(height = block.header.height, error = %e, "refusing a proposal");
-                false
+                Some(false)
             }
         }
     }

@@ -2,6 +2,7 @@
 //! block.
 
 use leptos::prelude::*;
+use starling_wasm::Finality;
 use starling_wasm::peer::verdict::{BlockRow, Verdict};
 
 use crate::app::PageState;
@@ -25,6 +26,7 @@ pub fn BlockTable(
                     <th class="num">"Txs"</th>
                     <th>"State root"</th>
                     <th>"Verdict"</th>
+                    <th>"Final by"</th>
                 </tr>
             </thead>
             <tbody>
@@ -41,6 +43,7 @@ pub fn BlockTable(
                             <tr
                                 data-block-height=height
                                 data-verdict=row.verdict.attr()
+                                data-finality=finality_attr(row.finality.as_ref())
                                 class:selected=move || is_selected(height)
                                 on:click=move |_| selected.set(Some(clicked.clone()))
                             >
@@ -52,6 +55,7 @@ pub fn BlockTable(
                                     {summary.as_ref().map(|s| short(&s.state_root)).unwrap_or_default()}
                                 </td>
                                 <td><VerdictBadge verdict=row.verdict.clone() /></td>
+                                <td class="finality">{finality_text(row.finality.as_ref())}</td>
                             </tr>
                         }
                     }
@@ -115,11 +119,17 @@ pub fn BlockDetail(selected: RwSignal<Option<BlockRow>>) -> impl IntoView {
                     </div>
                     <dl class="kv">
                         <dt>"Hash"</dt><dd class="hex">{row.hash.clone()}</dd>
+                        <dt>"Final by"</dt><dd>{finality_text(row.finality.as_ref())}</dd>
                         {summary.map(|s| view! {
                             <dt>"Parent"</dt><dd class="hex">{s.parent_hash}</dd>
                             <dt>"State root"</dt><dd class="hex">{s.state_root}</dd>
                             <dt>"Tx root"</dt><dd class="hex">{s.tx_root}</dd>
                             <dt>"Proposer"</dt><dd class="hex">{s.proposer}</dd>
+                            <dt>"Validator set"</dt><dd class="hex">{if s.validators.trim_start_matches("0x").bytes().all(|b| b == b'0') {
+                                "none: signed by the sequencer".to_owned()
+                            } else {
+                                s.validators
+                            }}</dd>
                             <dt>"Time"</dt><dd>{clock_time(s.timestamp_ms)}</dd>
                         })}
                     </dl>
@@ -154,6 +164,32 @@ pub fn BlockDetail(selected: RwSignal<Option<BlockRow>>) -> impl IntoView {
                 </section>
             }
         })
+    }
+}
+
+/// The row's `data-finality`: `sequencer` or `certified`; absent when nothing
+/// made the block final here (genesis, a rejected block).
+fn finality_attr(finality: Option<&Finality>) -> Option<&'static str> {
+    finality.map(|f| match f {
+        Finality::Sequencer => "sequencer",
+        Finality::Certified { .. } => "certified",
+    })
+}
+
+/// What made the block final, in words.
+fn finality_text(finality: Option<&Finality>) -> String {
+    match finality {
+        None => "—".to_owned(),
+        Some(Finality::Sequencer) => "sequencer's signature".to_owned(),
+        Some(Finality::Certified { round, signers, power, total_power, validators }) => {
+            let bps = starling_wasm::peer::consensus::share_bps(*power, *total_power);
+            let round = if *round > 0 { format!(", round {round}") } else { String::new() };
+            format!(
+                "certificate: {signers} of {validators} validators, {}.{:02} % of power{round}",
+                bps / 100,
+                bps % 100
+            )
+        }
     }
 }
 

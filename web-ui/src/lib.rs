@@ -17,7 +17,8 @@
 //!
 //! Layout: [`rpc`] (JSON-RPC types) and [`bootstrap`] (from the status to what
 //! the browser node starts from) are plain Rust, tested natively; `app` (the
-//! Leptos view, with `facts`, `network` and `blocks` for its panels) and `client`
+//! Leptos view, with `facts`, `consensus`, `network` and `blocks` for its
+//! panels) and `client`
 //! (fetch, timers) exist only on wasm32. The browser
 //! node itself is `starling_wasm::peer`.
 
@@ -30,6 +31,8 @@ pub mod app;
 mod blocks;
 #[cfg(target_arch = "wasm32")]
 mod client;
+#[cfg(target_arch = "wasm32")]
+mod consensus;
 #[cfg(target_arch = "wasm32")]
 mod facts;
 #[cfg(target_arch = "wasm32")]

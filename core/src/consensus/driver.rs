@@ -3,9 +3,10 @@
 //! The host hands in [`Input`]s (messages, fired timeouts, blocks it built) and
 //! carries out the [`Effect`]s that come back. In between, the driver
 //!
-//! 1. admits a message: right chain, this height, signed by a validator of the
-//!    set (the round's proposer, for a proposal), not seen before, signature
-//!    valid. Cheap checks come first, so repeats cost no signature check;
+//! 1. admits a message (`admission`): right chain, this height, signed by a
+//!    validator of the set (the round's proposer, for a proposal), not seen
+//!    before, signature valid. Cheap checks come first, so repeats cost no
+//!    signature check;
 //! 2. records it: votes in the [`VoteKeeper`], proposals in the
 //!    [`ProposalKeeper`], the sender's round in the [`SkipTracker`];
 //! 3. works out which upon-rules of Algorithm 1 now hold and applies them to the
@@ -22,10 +23,26 @@
 //! [`Effect::SignProposal`]), so that the host can record what it signs before
 //! signing and refuse ever to sign a conflicting message, even across restarts.
 //! The host then broadcasts the signed message and hands it back in like any other.
+//!
+//! ## What the host must do
+//!
+//! - Sign only what the driver asks, recording it first, and never sign two
+//!   different proposals, prevotes or precommits for one height and round.
+//! - Hand a proposal in only once it holds the block body, with its verdict.
+//! - Keep messages for the next height and hand them in after `start_height`.
+//! - Gossip. Like the paper, the driver is live only if every message a correct
+//!   validator took in eventually reaches every correct validator: the host keeps
+//!   re-sending what its driver accepted at the current height (`try_handle`
+//!   returned `Ok`) until the height ends. Two refusals are "not yet" rather than
+//!   "never", and gossip covers them: a faulty proposer's second proposal
+//!   ([`Reject::UnsupportedProposal`]) and a double-signer's further vote for a
+//!   block whose proposal has not arrived ([`Reject::Duplicate`]).
+//! - Catch up: a node that missed a height takes the block and its commit
+//!   certificate from a peer, checks the certificate and starts the next height.
 
 use alloc::vec::Vec;
 
-use crate::crypto::{SequencerPublicKey, SignatureError};
+use crate::crypto::SequencerPublicKey;
 use crate::types::{ChainId, Hash};
 
 use super::proposal_keeper::{ProposalKeeper, StoredProposal};
@@ -36,6 +53,7 @@ use super::{
     CommitCertificate, Proposal, Reject, RoundValue, SignedProposal, SignedVote, Step, Timeout,
     TimeoutConfig, Validator, ValidatorSet, Vote, VoteKind, proposer,
 };
+use admission::{Admitted, counts_if_conflicting};
 
 /// How many rounds past the current one the driver keeps messages for in full.
 pub const ROUNDS_KEPT_AHEAD: u32 = 4;
@@ -108,23 +126,6 @@ pub struct Driver {
     current: HeightState,
 }
 
-/// A message that passed admission.
-#[derive(Clone, Copy)]
-enum Admitted {
-    /// Within the kept rounds: record it.
-    Keep { index: usize },
-    /// Too far ahead to keep: it only counts towards the round-skip rule.
-    SkipOnly { index: usize },
-}
-
-impl Admitted {
-    fn index(self) -> usize {
-        match self {
-            Self::Keep { index } | Self::SkipOnly { index } => index,
-        }
-    }
-}
-
 impl Driver {
     /// A driver for `chain_id`. `me` is this node's consensus key; `None` makes an
     /// observer that follows and decides but never votes or proposes (as does a
@@ -149,8 +150,9 @@ impl Driver {
     }
 
     /// Starts `height` with that height's validator set, forgetting the previous
-    /// height. Returns the first effects: a request to build (or, never at round
-    /// 0, re-propose) a block if we propose in round 0, and the propose timeout.
+    /// height (decided here or, if the host caught up from a peer's certificate,
+    /// not). Returns the first effects: a request to build a block if we propose
+    /// in round 0, and the propose timeout.
     pub fn start_height(&mut self, height: u64, validators: ValidatorSet) -> Vec<Effect> {
         let voter = self.me.filter(|key| validators.get(key).is_some());
         self.current = HeightState::new(height, validators, voter);
@@ -187,14 +189,17 @@ impl Driver {
         self.admit_proposal(proposal).map(|_| ())
     }
 
+    /// The height being decided (or just decided, at [`Step::Commit`]).
     pub fn height(&self) -> u64 {
         self.current.state.height
     }
 
+    /// The current round of the height.
     pub fn round(&self) -> u32 {
         self.current.state.round
     }
 
+    /// The step within the round.
     pub fn step(&self) -> Step {
         self.current.state.step
     }
@@ -241,15 +246,7 @@ impl Driver {
         let mut effects = Vec::new();
         if let Admitted::Keep { index } = admitted {
             let count_conflicting = counts_if_conflicting(&now.proposals, round, value);
-            let added = now.votes.add(
-                &now.validators,
-                round,
-                kind,
-                index,
-                value,
-                signed.signature,
-                count_conflicting,
-            );
+            let added = now.votes.add(&now.validators, index, &signed, count_conflicting);
             if let Added::Conflict { first, .. } = added {
                 let first = first.to_signed(
                     &self.chain_id,
@@ -279,97 +276,6 @@ impl Driver {
             return Vec::new();
         }
         self.advance(Some(Event::ValueBuilt { round, value }), None)
-    }
-
-    /// The checks every message of the height passes: the driver is running, the
-    /// chain and height are ours, the height is undecided, the signer is a
-    /// validator. Returns the signer's index in the set.
-    fn admit_signer(
-        &self,
-        chain_id: &ChainId,
-        height: u64,
-        signer: &SequencerPublicKey,
-    ) -> Result<usize, Reject> {
-        if self.step() == Step::Unstarted {
-            return Err(Reject::NotStarted);
-        }
-        if chain_id != &self.chain_id {
-            return Err(Reject::WrongChain);
-        }
-        match height.cmp(&self.height()) {
-            core::cmp::Ordering::Less => return Err(Reject::PastHeight),
-            core::cmp::Ordering::Greater => return Err(Reject::FutureHeight),
-            core::cmp::Ordering::Equal => {}
-        }
-        if self.step() == Step::Commit {
-            return Err(Reject::Decided);
-        }
-        self.current.validators.index_of(signer).ok_or(Reject::NotValidator)
-    }
-
-    fn admit_vote(&self, signed: &SignedVote) -> Result<Admitted, Reject> {
-        let vote = &signed.vote;
-        let index = self.admit_signer(&vote.chain_id, vote.height, &vote.validator)?;
-        let (votes, proposals) = (&self.current.votes, &self.current.proposals);
-        if votes.has(vote.round, vote.kind, index, vote.value) {
-            return Err(Reject::Duplicate);
-        }
-        // A further conflicting vote by a reported double-signer matters only if
-        // it would count.
-        let reported = votes.first(vote.round, vote.kind, index).is_some_and(|f| f.reported);
-        if reported && !counts_if_conflicting(proposals, vote.round, vote.value) {
-            return Err(Reject::Duplicate);
-        }
-        let admitted = self.admitted(vote.round, index)?;
-        self.check_signature(|| signed.verify())?;
-        Ok(admitted)
-    }
-
-    fn admit_proposal(&self, signed: &SignedProposal) -> Result<Admitted, Reject> {
-        let p = &signed.proposal;
-        let index = self.admit_signer(&p.chain_id, p.height, &p.proposer)?;
-        if proposer(&self.current.validators, p.height, p.round).key != p.proposer {
-            return Err(Reject::NotProposer);
-        }
-        if p.valid_round.is_some_and(|vr| vr >= p.round) {
-            return Err(Reject::BadValidRound);
-        }
-        let admitted = self.admitted(p.round, index)?;
-        if let Admitted::Keep { .. } = admitted {
-            let proposals = &self.current.proposals;
-            if proposals.contains(signed) {
-                return Err(Reject::Duplicate);
-            }
-            let supported = self.current.votes.anyone_voted_for(p.round, p.block_hash);
-            if !proposals.would_keep(p.round, p.block_hash, supported) {
-                return Err(Reject::UnsupportedProposal);
-            }
-        }
-        self.check_signature(|| signed.verify())?;
-        Ok(admitted)
-    }
-
-    /// Whether a message of validator `index` for `round` is kept whole or only
-    /// counts towards the skip rule; one that would not even tell the skip rule
-    /// anything new is a duplicate (caught before its signature is checked).
-    fn admitted(&self, round: u32, index: usize) -> Result<Admitted, Reject> {
-        if round <= self.round().saturating_add(ROUNDS_KEPT_AHEAD) {
-            Ok(Admitted::Keep { index })
-        } else if self.current.skip.knows(index, round) {
-            Err(Reject::Duplicate)
-        } else {
-            Ok(Admitted::SkipOnly { index })
-        }
-    }
-
-    fn check_signature(
-        &self,
-        verify: impl FnOnce() -> Result<(), SignatureError>,
-    ) -> Result<(), Reject> {
-        if !self.check_signatures {
-            return Ok(());
-        }
-        verify().map_err(Reject::BadSignature)
     }
 
     /// Whether we propose in `round` of the current height.
@@ -521,13 +427,6 @@ impl Driver {
     }
 }
 
-/// Whether a double-signer's vote for `value` in `round`, beyond its first, is
-/// counted: for nil and for blocks with a proposal in that round, the only values
-/// a rule can act on (see the vote keeper on why such votes count at all).
-fn counts_if_conflicting(proposals: &ProposalKeeper, round: u32, value: Option<Hash>) -> bool {
-    value.is_none_or(|block| proposals.for_value(round, block).is_some())
-}
-
 impl HeightState {
     fn new(height: u64, validators: ValidatorSet, voter: Option<SequencerPublicKey>) -> Self {
         Self {
@@ -541,5 +440,6 @@ impl HeightState {
     }
 }
 
+mod admission;
 #[cfg(test)]
 mod tests;

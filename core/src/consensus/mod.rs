@@ -13,12 +13,32 @@
 //! Like the rest of the core this is sans-IO: messages, timeouts and the host's
 //! verdict on a proposed block go in; messages to broadcast, timeouts to schedule
 //! and decisions come out.
-
 //!
-//! The parts, one concern each: [`Driver`] is the entry point and admits
-//! messages; `state_machine` holds the rules of Algorithm 1; `vote_keeper`,
-//! `proposal_keeper` and `skip_tracker` remember what arrived; [`proposer`] picks
-//! each round's proposer; [`TimeoutConfig`] says how long each step waits.
+//! The parts, one concern each: [`Driver`] is the entry point (and its
+//! `admission` decides which messages it takes in); `state_machine` holds the
+//! rules of Algorithm 1; `vote_keeper`, `proposal_keeper` and `skip_tracker`
+//! remember what arrived; [`proposer`] picks each round's proposer;
+//! [`TimeoutConfig`] says how long each step waits. The rules are tested one by
+//! one, against the paper's line numbers, in `driver/tests.rs`; whole networks
+//! with faulty validators, in `core/tests/consensus_simulation.rs`.
+//!
+//! ## Where this differs from the paper, and why
+//!
+//! - `getValue()` (line 18) is a request to the host ([`Effect::BuildProposal`])
+//!   answered later ([`Input::ProposalBlock`]), and the proposer schedules the
+//!   propose timeout too, so a host that never answers cannot stall it.
+//! - Deciding (line 49) ends the driver's work on the height; the host starts the
+//!   next one ([`Driver::start_height`]) once it has applied the block and knows
+//!   the next validator set.
+//! - A double-signer counts once towards "2f+1 of anything" and once towards
+//!   each value it voted for, as the paper's per-value counting implies; its
+//!   further votes are kept only for nil and proposed blocks, to bound memory.
+//! - The skip rule (line 55) keeps each validator's highest round rather than
+//!   every message, and messages more than [`ROUNDS_KEPT_AHEAD`] rounds ahead only
+//!   feed it: a faulty validator cannot make the driver store unboundedly many
+//!   rounds, and a node far behind still catches up in one jump.
+//! - Only the first proposal received for a round is prevoted on (lines 22 and
+//!   28); a faulty proposer's others are kept only once someone votes for them.
 
 mod certificate;
 mod driver;

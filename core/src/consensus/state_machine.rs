@@ -6,7 +6,8 @@
 //! rule, one [`Event`] saying that its messages have arrived. [`State::apply`]
 //! checks the rule's *while* clause and performs its body. Which events hold is the
 //! driver's business (it counts votes and keeps proposals); what they do is this
-//! module's, so each rule can be read and tested against its lines on its own.
+//! module's, so each rule can be read against its lines on its own (and is
+//! tested so, through the driver, in `driver/tests.rs`).
 //!
 //! Values are block hashes (`id(v)` and `v` coincide: the host holds the bodies).
 

@@ -89,20 +89,18 @@ impl VoteKeeper {
         first.is_some_and(|f| f.value == value) || tally.further.contains_key(&(value, index))
     }
 
-    /// Adds validator `index`'s vote (already checked) and updates the tallies.
-    /// A vote conflicting with the validator's first one counts only if
+    /// Adds `signed`, by validator `index` (already checked), to the tallies. A
+    /// vote conflicting with the validator's first one counts only if
     /// `count_conflicting`.
-    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         set: &ValidatorSet,
-        round: u32,
-        kind: VoteKind,
         index: usize,
-        value: Option<Hash>,
-        signature: SequencerSignature,
+        signed: &SignedVote,
         count_conflicting: bool,
     ) -> Added {
+        let Vote { round, kind, value, .. } = signed.vote;
+        let signature = signed.signature;
         let tally = self.rounds.entry((round, kind)).or_default();
         if tally.first.is_empty() {
             tally.first.resize(set.len(), None);
@@ -226,7 +224,17 @@ mod tests {
     use super::*;
     use crate::consensus::validator_set::tests::set_with;
 
-    const SIG: SequencerSignature = SequencerSignature([0; 64]);
+    fn prevote(set: &ValidatorSet, index: usize, value: Option<Hash>) -> SignedVote {
+        vote(set, index, VoteKind::Prevote, value)
+    }
+
+    /// A vote as the keeper sees it: signature checks are the driver's.
+    fn vote(set: &ValidatorSet, index: usize, kind: VoteKind, value: Option<Hash>) -> SignedVote {
+        let chain_id = ChainId::new("starling-test").unwrap();
+        let validator = set.validators()[index].key;
+        let vote = Vote { chain_id, height: 9, round: 0, kind, value, validator };
+        SignedVote { vote, signature: SequencerSignature([index as u8; 64]) }
+    }
 
     fn add(
         keeper: &mut VoteKeeper,
@@ -234,7 +242,7 @@ mod tests {
         index: usize,
         value: Option<Hash>,
     ) -> Added {
-        keeper.add(set, 0, VoteKind::Prevote, index, value, SIG, true)
+        keeper.add(set, index, &prevote(set, index, value), true)
     }
 
     /// Proves a quorum is more than two thirds of the *power*: with powers
@@ -288,7 +296,7 @@ mod tests {
         ));
         assert_eq!(add(&mut keeper, &set, 0, None), Added::Duplicate);
         assert_eq!(add(&mut keeper, &set, 0, b), Added::Counted);
-        let uncounted = keeper.add(&set, 0, VoteKind::Prevote, 0, Some(Hash([3; 32])), SIG, false);
+        let uncounted = keeper.add(&set, 0, &prevote(&set, 0, Some(Hash([3; 32]))), false);
         assert_eq!(uncounted, Added::Duplicate);
         for value in [a, None, b] {
             assert_eq!(keeper.power_for(0, VoteKind::Prevote, value), 1);
@@ -307,7 +315,7 @@ mod tests {
         let mut keeper = VoteKeeper::default();
         let (a, b) = (Hash([1; 32]), Hash([2; 32]));
         for (index, value) in [(0, b), (0, a), (1, a), (2, b)] {
-            keeper.add(&set, 0, VoteKind::Precommit, index, Some(value), SIG, true);
+            keeper.add(&set, index, &vote(&set, index, VoteKind::Precommit, Some(value)), true);
         }
         let voters = |value| -> Vec<usize> {
             let votes = keeper.precommits_for(&chain, &set, 9, 0, value);

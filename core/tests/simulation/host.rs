@@ -51,6 +51,8 @@ pub(super) struct Sim<'a> {
     /// Precommit signatures verified so far: (height, round, block, signer, signature).
     verified: HashSet<(u64, u32, Hash, u16, [u8; 64])>,
     heal_height: Option<u64>,
+    /// Some node started a height (or the network healed) since the last look.
+    progressed: bool,
     report: Report,
 }
 
@@ -60,7 +62,7 @@ pub fn run(config: &Config) -> Result<Report, String> {
     sim.start()?;
     while let Some(event) = sim.net.next() {
         sim.handle(event)?;
-        if sim.done() {
+        if std::mem::take(&mut sim.progressed) && sim.done() {
             sim.report.end_ms = sim.net.now;
             return Ok(sim.report);
         }
@@ -108,6 +110,7 @@ impl<'a> Sim<'a> {
             checked_heights: HashSet::new(),
             verified: HashSet::new(),
             heal_height: None,
+            progressed: false,
             report: Report::default(),
         }
     }
@@ -145,6 +148,7 @@ impl<'a> Sim<'a> {
             }
             Event::Heal => {
                 self.net.heal();
+                self.progressed = true;
                 self.heal_height = Some(
                     self.honest().map(|i| self.nodes[i].driver.height() - 1).max().unwrap_or(0),
                 );
@@ -374,6 +378,7 @@ impl<'a> Sim<'a> {
             }
             self.report.decisions.push((self.net.now, node, height, block));
         }
+        self.progressed = true;
         let set = self.set.clone();
         let now = self.net.now;
         let n = &mut self.nodes[node];

@@ -133,3 +133,19 @@ pub fn median_and_p99(samples: &[u64]) -> (u64, u64) {
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.99))
 }
+
+/// Simulated finality latency for each `(validators, heights)`: a table of the
+/// median and 99th percentile, in milliseconds of simulated time, of the time
+/// from a node starting a height to deciding it, on healthy 50 ms links (see
+/// [`scenario::latency`]), with the real time each network took to simulate.
+pub fn finality_latency_table(sizes: &[(usize, u64)]) -> String {
+    let mut table = String::from("validators  median_ms  p99_ms  wall_s\n");
+    for &(n, heights) in sizes {
+        let started = std::time::Instant::now();
+        let report = run(&scenario::latency(n, heights, 42)).expect("a healthy network decides");
+        let (median, p99) = median_and_p99(&report.latencies_ms);
+        let wall = started.elapsed().as_secs_f64();
+        table.push_str(&format!("{n:>10}  {median:>9}  {p99:>6}  {wall:>6.1}\n"));
+    }
+    table
+}

@@ -297,7 +297,9 @@ impl Engine {
         if height.verdicts.contains_key(&hash) {
             return Ok(());
         }
-        let valid = self.node.check_proposal(&block);
+        let Some(valid) = self.node.check_proposal(&block) else {
+            return Ok(()); // the head moved on; a Head event follows
+        };
         if !valid {
             tracing::warn!(height = height.number, %hash, "a proposed block is invalid");
         }
@@ -448,7 +450,11 @@ impl Engine {
                 if let Some(started) = started {
                     self.node.metrics.finality_seconds.observe(started.elapsed().as_secs_f64());
                 }
-                self.node.net.announce(SignedHeader::of(&block));
+                // The proposer announces it; the others relay that announcement
+                // once they hold the block, like any header.
+                if self.signer.as_ref().is_some_and(|s| s.key().public_key() == block.header.proposer) {
+                    self.node.net.announce(SignedHeader::of(&block));
+                }
                 tracing::info!(
                     height = number,
                     %hash,

@@ -64,6 +64,21 @@ struct Announced {
     received_ms: u64,
 }
 
+/// A proposal's block being fetched. The peer that relayed a proposal may not
+/// hold its block yet (proposals are relayed once their signature checks out), so
+/// the block is asked of one peer after another until one has it.
+struct ProposalFetch {
+    height: u64,
+    tried: Vec<PeerId>,
+    started_ms: u64,
+    /// Set while waiting for an answer; cleared to retry on the next tick.
+    asking: bool,
+}
+
+/// How long a proposal's block is sought before giving up (the round has long
+/// timed out by then).
+const PROPOSAL_FETCH_MS: u64 = 10_000;
+
 /// Results of work done off the loop.
 enum Work {
     Answer {
@@ -96,6 +111,7 @@ pub struct EventLoop {
     reputation: Reputation<PeerId>,
     asked: HashMap<OutboundRequestId, (PeerId, Asked)>,
     announced: VecDeque<Announced>,
+    proposal_fetches: HashMap<Hash, ProposalFetch>,
     serving: Arc<Semaphore>,
     checking: Arc<Semaphore>,
     ports: Ports,
@@ -161,6 +177,7 @@ impl EventLoop {
             reputation: Reputation::new(ReputationConfig::default()),
             asked: HashMap::new(),
             announced: VecDeque::new(),
+            proposal_fetches: HashMap::new(),
             serving: Arc::new(Semaphore::new(MAX_SERVING)),
             checking: Arc::new(Semaphore::new(MAX_CHECKING)),
             ports: Ports::default(),
@@ -206,8 +223,10 @@ impl EventLoop {
                 self.validate(&id, &source, acceptance);
             }
             NetCommand::FetchProposal { peer, height, block_hash } => {
-                let request = SyncRequest::Proposal { height, block_hash };
-                self.ask(peer, request, Asked::Proposal(block_hash));
+                let fetch =
+                    ProposalFetch { height, tried: vec![], started_ms: self.now_ms(), asking: false };
+                self.proposal_fetches.insert(block_hash, fetch);
+                self.fetch_proposal(block_hash, Some(peer));
             }
         }
     }
@@ -432,6 +451,34 @@ impl EventLoop {
         self.asked.insert(id, (peer, asked));
     }
 
+    /// Asks `peer` (else a connected peer not yet asked) for a proposal's block;
+    /// when every peer has been asked, waits for the next tick and starts over.
+    fn fetch_proposal(&mut self, hash: Hash, peer: Option<PeerId>) {
+        let connected: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        let Some(fetch) = self.proposal_fetches.get_mut(&hash) else { return };
+        fetch.asking = false;
+        let next = peer.or_else(|| connected.into_iter().find(|p| !fetch.tried.contains(p)));
+        let Some(peer) = next else {
+            fetch.tried.clear();
+            return;
+        };
+        fetch.tried.push(peer);
+        fetch.asking = true;
+        let request = SyncRequest::Proposal { height: fetch.height, block_hash: hash };
+        self.ask(peer, request, Asked::Proposal(hash));
+    }
+
+    /// Retries proposal fetches that ran out of peers; gives up on old ones.
+    fn retry_proposal_fetches(&mut self) {
+        let now = self.now_ms();
+        self.proposal_fetches.retain(|_, f| now.saturating_sub(f.started_ms) < PROPOSAL_FETCH_MS);
+        let idle: Vec<Hash> =
+            self.proposal_fetches.iter().filter(|(_, f)| !f.asking).map(|(h, _)| *h).collect();
+        for hash in idle {
+            self.fetch_proposal(hash, None);
+        }
+    }
+
     fn drive_sync(&mut self) {
         let now = self.now_ms();
         if let Some((peer, range)) = self.sync.poll(now) {
@@ -471,9 +518,13 @@ impl EventLoop {
                 if let Some(offence) = offence {
                     self.penalize(peer, offence);
                 }
-                if let Some((_, Asked::Blocks(_))) = self.asked.remove(&request_id) {
-                    let now = self.now_ms();
-                    self.sync.completed(&peer, Outcome::Failed, now);
+                match self.asked.remove(&request_id) {
+                    Some((_, Asked::Blocks(_))) => {
+                        let now = self.now_ms();
+                        self.sync.completed(&peer, Outcome::Failed, now);
+                    }
+                    Some((_, Asked::Proposal(hash))) => self.fetch_proposal(hash, None),
+                    _ => {}
                 }
             }
             _ => {}
@@ -540,11 +591,13 @@ impl EventLoop {
             (Asked::Status, SyncResponse::Refused(_)) => {}
             (Asked::Proposal(hash), SyncResponse::Proposal(synced)) => {
                 if synced.block.hash() != hash {
-                    return self.penalize(peer, Offence::InvalidBlock);
+                    self.penalize(peer, Offence::InvalidBlock);
+                    return self.fetch_proposal(hash, None);
                 }
+                self.proposal_fetches.remove(&hash);
                 self.node.consensus_event(consensus::Event::Block(synced.block));
             }
-            (Asked::Proposal(_), SyncResponse::Refused(_)) => {}
+            (Asked::Proposal(hash), SyncResponse::Refused(_)) => self.fetch_proposal(hash, None),
             (asked, _) => {
                 self.penalize(peer, Offence::InvalidBlock);
                 if matches!(asked, Asked::Blocks(_)) {
@@ -622,6 +675,7 @@ impl EventLoop {
             self.discover();
         }
         self.release_announced();
+        self.retry_proposal_fetches();
         if let Some(head) = self.node.chain.try_lock().ok().map(|c| c.head.height) {
             // Blocks produced here, or applied through another path.
             if head > self.sync.local_head() {
