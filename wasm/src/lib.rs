@@ -40,7 +40,7 @@ use starling_core::crypto::SequencerPublicKey;
 use starling_core::encoding::Message;
 use starling_core::staking::{Authority, StakingState};
 use starling_core::state::Witness;
-use starling_core::types::{Block, ChainId, Hash, Header, tx_root};
+use starling_core::types::{Block, BlockError, ChainId, Hash, Header, tx_root};
 
 /// Decodes a `0x`-prefixed (or bare) hex string holding one encoded message.
 /// `what` names the message in the error ("block", "witness").
@@ -175,6 +175,14 @@ impl ChainVerifier {
     /// this checks the step from `parent` to `block`, never `parent` itself. A block
     /// that passes on top of an unchecked parent proves nothing about the chain.
     pub fn verify(&self, block: &Block, parent: &Header, witness: &Witness) -> Result<(), String> {
+        // The registry names the sequencer too, and the chain rules hold a block
+        // to it; the pinned key must be that one, or a state this page did not
+        // start from (an assumed anchor's) could name another.
+        let header = &block.header;
+        if header.validators == Hash::ZERO && header.proposer != self.sequencer {
+            let (expected, found) = (self.sequencer, header.proposer);
+            return Err(BlockError::UnexpectedProposer { expected, found }.to_string());
+        }
         verify_block(block, parent, witness, &self.chain_id).map_err(|e| e.to_string())
     }
 
