@@ -100,7 +100,8 @@ fn report(name: &str, f: &Figures, baseline: &Figures) {
 
 fn measure(rpc: &str) -> Figures {
     let chain_id =
-        ChainId::new(call(rpc, "starling_status", json!([]))["chain_id"].as_str().unwrap()).unwrap();
+        ChainId::new(call(rpc, "starling_status", json!([]))["chain_id"].as_str().unwrap())
+            .unwrap();
     let latency = (0..SAMPLES).map(|_| one_transfer(rpc, &chain_id)).collect();
     let mut waves: Vec<f64> = (0..WAVES).map(|_| wave(rpc, &chain_id)).collect();
     waves.sort_by(f64::total_cmp);
@@ -129,7 +130,8 @@ fn wave(rpc: &str, chain_id: &ChainId) -> f64 {
         .into_iter()
         .map(|key| {
             let first = nonce(rpc, &key);
-            let txs = (first..first + PER_ACCOUNT).map(|n| transfer(chain_id, &key, n, 1)).collect();
+            let txs =
+                (first..first + PER_ACCOUNT).map(|n| transfer(chain_id, &key, n, 1)).collect();
             (key, first + PER_ACCOUNT, txs)
         })
         .collect();

@@ -233,7 +233,10 @@ impl ChainVerifier {
         match registry.authority_for(header.height) {
             Some(Authority::Validators(set)) if set.hash() == header.validators => {
                 if set.get(&header.proposer).is_none() {
-                    return Err(format!("proposer {} is not in the validator set", header.proposer));
+                    return Err(format!(
+                        "proposer {} is not in the validator set",
+                        header.proposer
+                    ));
                 }
             }
             _ => {

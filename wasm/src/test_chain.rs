@@ -6,14 +6,13 @@
 
 use starling_core::chain::{Allocation, BlockTemplate, Genesis, build_block};
 use starling_core::consensus::{
-    CommitCertificate, Proposal, SignedProposal, SignedVote, ValidatorSet, Vote, VoteKind,
-    proposer,
+    CommitCertificate, Proposal, SignedProposal, SignedVote, ValidatorSet, Vote, VoteKind, proposer,
 };
 use starling_core::crypto::{SequencerKey, StarkSecretKey};
 use starling_core::encoding::Message;
 use starling_core::staking::{Authority, StakingParams};
 use starling_core::state::{Account, StateTree, Witness};
-use starling_core::types::{Address, Block, ChainId, Hash, Call, TxBody};
+use starling_core::types::{Address, Block, Call, ChainId, Hash, TxBody};
 use starling_net::messages::SyncedBlock;
 
 pub const CHAIN: &str = "starling-devnet";
@@ -297,7 +296,9 @@ impl PosChain {
         let height = block.header.height;
         let votes: Vec<SignedVote> = set.validators()[..signers]
             .iter()
-            .map(|v| self.vote(self.key_of(v.key), height, 0, VoteKind::Precommit, Some(block.hash())))
+            .map(|v| {
+                self.vote(self.key_of(v.key), height, 0, VoteKind::Precommit, Some(block.hash()))
+            })
             .collect();
         CommitCertificate::from_precommits(set, height, 0, block.hash(), &votes)
     }

@@ -2,11 +2,11 @@
 //! block.
 
 use leptos::prelude::*;
-use starling_wasm::Finality;
 use starling_wasm::peer::verdict::{BlockRow, Verdict};
 
 use crate::app::PageState;
 use crate::client::clock_time;
+use crate::labels::{finality_attr, finality_text};
 
 #[component]
 pub fn BlockTable(
@@ -164,32 +164,6 @@ pub fn BlockDetail(selected: RwSignal<Option<BlockRow>>) -> impl IntoView {
                 </section>
             }
         })
-    }
-}
-
-/// The row's `data-finality`: `sequencer` or `certified`; absent when nothing
-/// made the block final here (genesis, a rejected block).
-fn finality_attr(finality: Option<&Finality>) -> Option<&'static str> {
-    finality.map(|f| match f {
-        Finality::Sequencer => "sequencer",
-        Finality::Certified { .. } => "certified",
-    })
-}
-
-/// What made the block final, in words.
-fn finality_text(finality: Option<&Finality>) -> String {
-    match finality {
-        None => "—".to_owned(),
-        Some(Finality::Sequencer) => "sequencer's signature".to_owned(),
-        Some(Finality::Certified { round, signers, power, total_power, validators }) => {
-            let bps = starling_wasm::peer::consensus::share_bps(*power, *total_power);
-            let round = if *round > 0 { format!(", round {round}") } else { String::new() };
-            format!(
-                "certificate: {signers} of {validators} validators, {}.{:02} % of power{round}",
-                bps / 100,
-                bps % 100
-            )
-        }
     }
 }
 

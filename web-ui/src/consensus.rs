@@ -11,62 +11,20 @@
 //! of the page's interface (tests/browser/ read them).
 
 use leptos::prelude::*;
-use starling_core::staking::Mode;
-use starling_wasm::peer::consensus::{ConsensusView, Role, Tally, ValidatorRow, VoteTally};
+use starling_wasm::peer::consensus::{
+    ConsensusView, Role, Tally, ValidatorRow, VoteTally, share_bps,
+};
 
 use crate::app::PageState;
 use crate::blocks::short;
-
-/// How the page names a mode.
-pub fn mode_label(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Single => "single",
-        Mode::Pos => "proof of stake",
-    }
-}
-
-/// `mode` as `starling_status` names it, in the page's words.
-pub fn claimed_mode_label(mode: &str) -> String {
-    match mode {
-        "pos" => mode_label(Mode::Pos).to_owned(),
-        "single" => mode_label(Mode::Single).to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-/// `n` with thin spaces between groups of three digits.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() * 4 / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{2009}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Basis points as a percentage with up to two decimals.
-fn percent(bps: u32) -> String {
-    if bps % 100 == 0 { format!("{} %", bps / 100) } else { format!("{:.2} %", f64::from(bps) / 100.0) }
-}
-
-fn share(part: u64, total: u64) -> u32 {
-    starling_wasm::peer::consensus::share_bps(part, total)
-}
+use crate::labels::{grouped, mode_attr, mode_label, percent, share};
 
 #[component]
 pub fn Consensus(state: RwSignal<PageState>) -> impl IntoView {
     let c = move || state.with(|s| s.peer.consensus.clone());
     let dash = || "—".to_owned();
     let mode = move || c().mode.map_or_else(dash, |m| mode_label(m).to_owned());
-    let mode_attr = move || {
-        c().mode.map(|m| match m {
-            Mode::Single => "single",
-            Mode::Pos => "pos",
-        })
-    };
+    let mode_attr = move || c().mode.map(mode_attr);
     let switch_text = move || match c().switch {
         Some(s) if s.done => format!("block {}", s.height),
         Some(s) => format!("scheduled at block {}", s.height),
@@ -85,9 +43,7 @@ pub fn Consensus(state: RwSignal<PageState>) -> impl IntoView {
     };
     let finalized = move || c().finalized.map_or_else(dash, |h| h.to_string());
     let latest = move || c().latest;
-    let round = move || {
-        latest().map_or_else(dash, |l| format!("{} · round {}", l.height, l.round))
-    };
+    let round = move || latest().map_or_else(dash, |l| format!("{} · round {}", l.height, l.round));
     let proposer = move || latest().and_then(|l| l.proposer);
     let proposal_seen = move || latest().is_some_and(|l| l.proposal_seen);
     let votes = move || {
@@ -209,9 +165,9 @@ fn Tallies(state: RwSignal<PageState>) -> impl IntoView {
 /// One kind of vote of a round: a bar of the power that voted, and the numbers.
 #[component]
 fn VoteBar(votes: VoteTally, total: u64, quorum: bool) -> impl IntoView {
-    let bps = share(votes.power, total);
+    let bps = share_bps(votes.power, total);
     let width = format!("width: {:.2}%", f64::from(bps) / 100.0);
-    let nil = (votes.nil_power > 0).then(|| format!(", nil {}", percent(share(votes.nil_power, total))));
+    let nil = (votes.nil_power > 0).then(|| format!(", nil {}", share(votes.nil_power, total)));
     view! {
         <div class="vote-bar" class:quorum=quorum title="share of the set's power that voted">
             <span class="fill" style=width></span>

@@ -6,7 +6,7 @@ use starling_wasm::peer::identity::ChainIdentity;
 use starling_wasm::peer::verdict::VerifiedHead;
 
 use crate::app::PageState;
-use crate::consensus::{claimed_mode_label, mode_label};
+use crate::labels::{claimed_mode_label, mode_label};
 
 #[component]
 pub fn ChainFacts(state: RwSignal<PageState>) -> impl IntoView {

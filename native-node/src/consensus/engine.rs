@@ -452,7 +452,11 @@ impl Engine {
                 }
                 // The proposer announces it; the others relay that announcement
                 // once they hold the block, like any header.
-                if self.signer.as_ref().is_some_and(|s| s.key().public_key() == block.header.proposer) {
+                if self
+                    .signer
+                    .as_ref()
+                    .is_some_and(|s| s.key().public_key() == block.header.proposer)
+                {
                     self.node.net.announce(SignedHeader::of(&block));
                 }
                 tracing::info!(

@@ -223,8 +223,12 @@ impl EventLoop {
                 self.validate(&id, &source, acceptance);
             }
             NetCommand::FetchProposal { peer, height, block_hash } => {
-                let fetch =
-                    ProposalFetch { height, tried: vec![], started_ms: self.now_ms(), asking: false };
+                let fetch = ProposalFetch {
+                    height,
+                    tried: vec![],
+                    started_ms: self.now_ms(),
+                    asking: false,
+                };
                 self.proposal_fetches.insert(block_hash, fetch);
                 self.fetch_proposal(block_hash, Some(peer));
             }

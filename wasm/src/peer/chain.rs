@@ -50,7 +50,7 @@ enum Tip {
     #[default]
     Start,
     /// The last block was accepted; the next is verified on top of its header.
-    Accepted(Header),
+    Accepted(Box<Header>),
     /// The block at this height was rejected, so no later block can be verified.
     Broken(u64),
 }
@@ -196,7 +196,7 @@ impl Chain {
     /// the facts panel may show as verified.
     fn advance(&mut self, height: u64, block: &Block, verdict: &Verdict, summary: &BlockSummary) {
         self.tip = match (verdict.is_accepted(), &self.tip) {
-            (true, _) => Tip::Accepted(block.header.clone()),
+            (true, _) => Tip::Accepted(Box::new(block.header.clone())),
             // Keep naming the first rejected block: it is the cause.
             (false, Tip::Broken(first)) => Tip::Broken(*first),
             (false, _) => Tip::Broken(height),

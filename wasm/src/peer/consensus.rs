@@ -350,7 +350,9 @@ fn validators(known: &KnownRegistry) -> Option<ValidatorsView> {
     let length = registry.params().epoch_length;
     let next = known.height.saturating_add(1);
     let (epoch, set, role) = match registry.authority_for(next) {
-        Some(Authority::Validators(set)) => (registry.params().epoch_of(next), set, Role::Certifying),
+        Some(Authority::Validators(set)) => {
+            (registry.params().epoch_of(next), set, Role::Certifying)
+        }
         _ => match switch(registry).filter(|s| !s.done) {
             Some(s) => {
                 let epoch = s.height / length;
