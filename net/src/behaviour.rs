@@ -90,7 +90,7 @@ impl Behaviour {
             kad_config.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
             kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config)
         });
-        let mut gossipsub = gossipsub(keypair);
+        let mut gossipsub = gossipsub(keypair, chain);
         for topic in [Topic::Blocks, Topic::Transactions, Topic::Proposals, Topic::Votes] {
             gossipsub.subscribe(&topic.on(chain)).expect("subscribing to a valid topic");
         }
@@ -114,13 +114,28 @@ impl Behaviour {
 /// from two origins is one message; SHA-256 because ids are computed for every
 /// message received, before any validation) and validation by the host before anything
 /// is forwarded.
-fn gossipsub(keypair: &Keypair) -> gossipsub::Behaviour {
+///
+/// Consensus messages are the exception: a validator sends its proposal and votes
+/// again while a height stays undecided (a node that missed them, in a partition or
+/// while restarting, could otherwise wait forever), so their ids also cover the
+/// sender and its sequence number, and each sending travels. The consensus driver
+/// drops the repeats.
+fn gossipsub(keypair: &Keypair, chain: &ChainId) -> gossipsub::Behaviour {
+    let resent = [Topic::Proposals.on(chain).hash(), Topic::Votes.on(chain).hash()];
     let config = gossipsub::ConfigBuilder::default()
         .validation_mode(ValidationMode::Strict)
         .validate_messages()
         .max_transmit_size(MAX_GOSSIP_BYTES)
         .heartbeat_interval(Duration::from_millis(700))
-        .message_id_fn(|m| gossipsub::MessageId::from(Sha256::digest(&m.data).to_vec()))
+        .message_id_fn(move |m| {
+            let mut digest = Sha256::new();
+            if resent.contains(&m.topic) {
+                digest.update(m.source.map(|p| p.to_bytes()).unwrap_or_default());
+                digest.update(m.sequence_number.unwrap_or(0).to_be_bytes());
+            }
+            digest.update(&m.data);
+            gossipsub::MessageId::from(digest.finalize().to_vec())
+        })
         .build()
         .expect("a valid gossipsub configuration");
     gossipsub::Behaviour::new(MessageAuthenticity::Signed(keypair.clone()), config)

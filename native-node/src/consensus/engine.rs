@@ -35,6 +35,12 @@ use crate::node::Node;
 const IDLE: Duration = Duration::from_secs(1);
 /// Messages for later heights kept until the node gets there.
 const MAX_FUTURE: usize = 4096;
+/// While a height stays undecided, the validator sends its latest signed
+/// messages again this often: gossip does not repeat what a partitioned or
+/// restarting peer missed, and the protocol's liveness assumes they arrive.
+const RESEND: Duration = Duration::from_millis(1000);
+/// How many of its latest signed messages a validator sends again.
+const RESEND_LAST: usize = 4;
 
 /// Where a gossiped message came from, so the engine's verdict (relay it, drop
 /// it, or penalize its sender) can go back to gossip.
@@ -68,6 +74,9 @@ struct Height {
     fetching: HashSet<Hash>,
     /// A block this proposer must build once the block interval has passed.
     build_at: Option<(Instant, u32)>,
+    /// This validator's signed messages at this height, latest last.
+    signed: Vec<(Topic, Vec<u8>)>,
+    resend_at: Instant,
 }
 
 pub struct Engine {
@@ -111,7 +120,8 @@ impl Engine {
         self.follow_head()?;
         loop {
             let now = Instant::now();
-            let wait = [self.timers.wait(now), self.build_wait(now)]
+            let resend = self.height.as_ref().map(|h| h.resend_at.saturating_duration_since(now));
+            let wait = [self.timers.wait(now), self.build_wait(now), resend]
                 .into_iter()
                 .flatten()
                 .min()
@@ -127,6 +137,26 @@ impl Engine {
                 self.feed(Input::Timeout(timeout))?;
             }
             self.build_if_due(now)?;
+            self.resend_if_due(now);
+        }
+    }
+
+    /// Sends this validator's latest signed messages again if the height is
+    /// still undecided after [`RESEND`].
+    fn resend_if_due(&mut self, now: Instant) {
+        let Some(height) = self.height.as_mut().filter(|h| h.resend_at <= now) else { return };
+        height.resend_at = now + RESEND;
+        let from = height.signed.len().saturating_sub(RESEND_LAST);
+        for (topic, message) in &height.signed[from..] {
+            self.node.net.publish(*topic, message.clone());
+        }
+    }
+
+    /// Gossips a message this validator signed, and keeps it to send again.
+    fn send_signed(&mut self, topic: Topic, message: Vec<u8>) {
+        self.node.net.publish(topic, message.clone());
+        if let Some(height) = self.height.as_mut() {
+            height.signed.push((topic, message));
         }
     }
 
@@ -152,6 +182,8 @@ impl Engine {
             awaiting: Vec::new(),
             fetching: HashSet::new(),
             build_at: None,
+            signed: Vec::new(),
+            resend_at: Instant::now() + RESEND,
         });
         let replay = self.take_replay(number)?;
         self.node.metrics.consensus_height.set(number as i64);
@@ -194,8 +226,8 @@ impl Engine {
         self.replaying = false;
         for message in signed_messages(&records) {
             match message {
-                Resent::Proposal(p) => self.node.net.publish(Topic::Proposals, p.encode_message()),
-                Resent::Vote(v) => self.node.net.publish(Topic::Votes, v.encode_message()),
+                Resent::Proposal(p) => self.send_signed(Topic::Proposals, p.encode_message()),
+                Resent::Vote(v) => self.send_signed(Topic::Votes, v.encode_message()),
             }
         }
         Ok(())
@@ -426,14 +458,14 @@ impl Engine {
     fn sign_proposal(&mut self, proposal: Proposal) -> Result<()> {
         let Some(signer) = self.signer.as_mut() else { return Ok(()) };
         let signed = signer.proposal(proposal).context("signing a proposal")?;
-        self.node.net.publish(Topic::Proposals, signed.encode_message());
+        self.send_signed(Topic::Proposals, signed.encode_message());
         self.feed(Input::Proposal { proposal: signed, valid: true })
     }
 
     fn sign_vote(&mut self, vote: Vote) -> Result<()> {
         let Some(signer) = self.signer.as_mut() else { return Ok(()) };
         let signed = signer.vote(vote).context("signing a vote")?;
-        self.node.net.publish(Topic::Votes, signed.encode_message());
+        self.send_signed(Topic::Votes, signed.encode_message());
         self.feed(Input::Vote(signed))
     }
 
