@@ -10,7 +10,6 @@
 //! Run: `cargo bench -p starling-core --bench consensus` (about two minutes).
 
 #[path = "../tests/simulation/mod.rs"]
-#[allow(dead_code)]
 mod simulation;
 
 /// (validators, heights decided) per row: fewer heights for the large networks,

@@ -198,11 +198,11 @@ mod tests {
             }),
             SyncResponse::Headers(blocks.iter().map(|b| SignedHeader::of(&b.block)).collect()),
             SyncResponse::Blocks(blocks.clone()),
-            SyncResponse::StateChunk(StateChunk {
+            SyncResponse::StateChunk(Box::new(StateChunk {
                 height: 1,
                 accounts: blocks.iter().find_map(|b| b.witness.clone()).unwrap(),
                 next: Some(Address([5; 32])),
-            }),
+            })),
             SyncResponse::Refused(Refusal::RateLimited),
         ];
         for response in responses {

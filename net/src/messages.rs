@@ -222,7 +222,7 @@ pub enum SyncResponse {
     Status(PeerStatus),
     Headers(Vec<SignedHeader>),
     Blocks(Vec<SyncedBlock>),
-    StateChunk(StateChunk),
+    StateChunk(Box<StateChunk>),
     Refused(Refusal),
     /// A proposed block (not final, so without certificate).
     Proposal(Box<SyncedBlock>),
@@ -283,11 +283,11 @@ impl Decode for SyncResponse {
                 MAX_BLOCKS_PER_REQUEST as usize,
                 MIN_SIGNED_HEADER_BYTES,
             )?)),
-            3 => Ok(Self::StateChunk(StateChunk {
+            3 => Ok(Self::StateChunk(Box::new(StateChunk {
                 height: reader.u64()?,
                 accounts: Witness::decode_from(reader)?,
                 next: Option::decode_from(reader)?,
-            })),
+            }))),
             4 => Ok(Self::Refused(match reader.u8()? {
                 0 => Refusal::RateLimited,
                 1 => Refusal::Unavailable,
@@ -493,21 +493,21 @@ pub(crate) mod tests {
             ]),
             SyncResponse::Blocks(vec![]),
             blocks_response(&f),
-            SyncResponse::StateChunk(StateChunk {
+            SyncResponse::StateChunk(Box::new(StateChunk {
                 height: 2,
                 accounts: state.witness(&accounts[..2]),
                 next: Some(accounts[2]),
-            }),
-            SyncResponse::StateChunk(StateChunk {
+            })),
+            SyncResponse::StateChunk(Box::new(StateChunk {
                 height: 2,
                 accounts: state.witness(&accounts),
                 next: None,
-            }),
-            SyncResponse::StateChunk(StateChunk {
+            })),
+            SyncResponse::StateChunk(Box::new(StateChunk {
                 height: 0,
                 accounts: Witness::default(),
                 next: None,
-            }),
+            })),
         ];
         responses.extend(
             [Refusal::RateLimited, Refusal::Unavailable, Refusal::Busy].map(SyncResponse::Refused),
@@ -734,11 +734,11 @@ pub(crate) mod tests {
             Err(DecodeError::UnknownTag { field: "witness", tag: 7 })
         );
 
-        let chunk = SyncResponse::StateChunk(StateChunk {
+        let chunk = SyncResponse::StateChunk(Box::new(StateChunk {
             height: 1,
             accounts: Witness::default(),
             next: None,
-        });
+        }));
         let mut bytes = chunk.encode_message();
         *bytes.last_mut().unwrap() = 0xff;
         assert_eq!(

@@ -59,7 +59,7 @@ fn state_chunk(node: &Node, height: u64, start: &Address, count: u32) -> SyncRes
     match node.snapshots.current().filter(|s| s.height == height) {
         Some(snapshot) => {
             let (accounts, next) = snapshot.state.chunk(start, count as usize);
-            SyncResponse::StateChunk(StateChunk { height, accounts, next })
+            SyncResponse::StateChunk(Box::new(StateChunk { height, accounts, next }))
         }
         None => SyncResponse::Refused(Refusal::Unavailable),
     }
