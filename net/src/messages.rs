@@ -704,7 +704,7 @@ pub(crate) mod tests {
     }
 
     /// Proves an option tag other than 0 or 1 is refused in each optional field:
-    /// snapshot height, a block's witness, and a state chunk's next address.
+    /// snapshot height, a block's certificate, and a state chunk's next address.
     #[test]
     fn unknown_option_tags_are_refused() {
         let status = SyncResponse::Status(PeerStatus {
@@ -717,7 +717,7 @@ pub(crate) mod tests {
         *bytes.last_mut().unwrap() = 2;
         assert_eq!(
             SyncResponse::decode_message(&bytes),
-            Err(DecodeError::UnknownTag { field: "snapshot height", tag: 2 })
+            Err(DecodeError::UnknownTag { field: "option", tag: 2 })
         );
 
         let f = fixture();
@@ -731,7 +731,7 @@ pub(crate) mod tests {
         *bytes.last_mut().unwrap() = 7;
         assert_eq!(
             SyncResponse::decode_message(&bytes),
-            Err(DecodeError::UnknownTag { field: "witness", tag: 7 })
+            Err(DecodeError::UnknownTag { field: "option", tag: 7 })
         );
 
         let chunk = SyncResponse::StateChunk(Box::new(StateChunk {
@@ -743,7 +743,7 @@ pub(crate) mod tests {
         *bytes.last_mut().unwrap() = 0xff;
         assert_eq!(
             SyncResponse::decode_message(&bytes),
-            Err(DecodeError::UnknownTag { field: "next address", tag: 0xff })
+            Err(DecodeError::UnknownTag { field: "option", tag: 0xff })
         );
     }
 
