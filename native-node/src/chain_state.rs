@@ -30,6 +30,9 @@ pub struct ChainState {
     pub mempool: Mempool,
 }
 
+/// How far ahead of a validator's clock a proposed block's time may be.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 2_000;
+
 /// A block with the certificate that made it final, if it is a proof-of-stake block.
 pub type Certified<'a> = (&'a Block, Option<&'a CommitCertificate>);
 
@@ -218,10 +221,17 @@ impl ChainState {
     }
 
     /// Checks a proposed block on top of the head without changing anything: it
-    /// is verified statelessly against proofs from this node's own state.
-    pub fn check_proposal(&self, block: &Block) -> Result<(), ChainError> {
+    /// is verified statelessly against proofs from this node's own state, and its
+    /// time may not be ahead of this node's clock (`now_ms`) by more than
+    /// [`MAX_CLOCK_AHEAD_MS`]: block times decide the liveness fallback, so no
+    /// proposer may make an epoch look slower than it was.
+    pub fn check_proposal(&self, block: &Block, now_ms: u64) -> Result<()> {
+        let time = block.header.timestamp_ms;
+        if time > now_ms.saturating_add(MAX_CLOCK_AHEAD_MS) {
+            bail!("block time {time} ms is {} ms ahead of this node's clock", time - now_ms);
+        }
         let witness = self.state.witness(&touched_accounts(&block.transactions));
-        verify_block(block, &self.head, &witness, self.chain_id())
+        Ok(verify_block(block, &self.head, &witness, self.chain_id())?)
     }
 }
 

@@ -88,6 +88,11 @@ pub struct StakingFlags {
     /// Share of its own stake a double-signing staker loses, in basis points [default: 500].
     #[arg(long, value_name = "BPS")]
     pub slash_bps: Option<u16>,
+    /// The block interval the chain aims for, in ms: a proof-of-stake epoch that
+    /// produces under 2/3 of the blocks it expects hands the next epoch to the
+    /// sequencer (liveness fallback); 0 turns the fallback off [default: 1000].
+    #[arg(long)]
+    pub target_block_ms: Option<u64>,
 }
 
 #[derive(Args)]
@@ -173,8 +178,9 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 1000)]
     pub block_time_ms: u64,
     /// Run N validator processes (`starling node`, one data directory each under
-    /// the devnet's, HTTP on PORT, PORT+1, ...) that stake on chain so the network
-    /// switches to proof of stake; 0 runs the single in-process sequencer.
+    /// the devnet's, HTTP on PORT, PORT+1, ...; peer-to-peer on --p2p-port P+2k for
+    /// node k, else free ports) that stake on chain so the network switches to
+    /// proof of stake; 0 runs the single in-process sequencer.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub validators: u32,
     /// With --validators: also run M follower processes (HTTP on the ports after
@@ -254,7 +260,7 @@ pub struct TxArgs {
 pub const STAKING_HELP: &str = "\
 Staking: an account becomes a staker with `stake`, bonding tokens (at least the
 genesis `min_stake`) and naming the Ed25519 consensus key its validator node votes
-with (`starling keys new NAME --sequencer` makes one; the node runs with
+with (`starling keys new NAME --consensus` makes one; the node runs with
 `--validator-key`). Others add to its power with `delegate`; its commission is its
 cut of their rewards.
 
@@ -298,7 +304,7 @@ pub enum TxCommand {
     /// then `unstake`. One staker per account and per consensus key.
     Stake {
         /// Keystore of the Ed25519 consensus key (from `starling keys new NAME
-        /// --sequencer`), unlocked with the same password as --from.
+        /// --consensus`), unlocked with the same password as --from.
         #[arg(long, value_name = "FILE", required_unless_present = "consensus_pubkey")]
         consensus_key: Option<PathBuf>,
         /// The consensus public key itself (0x-prefixed, 64 hex digits), instead of

@@ -240,7 +240,7 @@ impl Node {
         if block.header.height <= chain.head.height {
             return None;
         }
-        match chain.check_proposal(block) {
+        match chain.check_proposal(block, now_ms()) {
             Ok(()) => Some(true),
             Err(e) => {
                 tracing::info!(height = block.header.height, error = %e, "refusing a proposal");

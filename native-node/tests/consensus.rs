@@ -2,8 +2,9 @@
 //! from the single sequencer to proof of stake on chain and finalizes blocks with
 //! certificates of more than two thirds of the stake; keeps deciding when a
 //! validator is killed with SIGKILL; takes the validator back from its own data
-//! directory (and consensus log) without anyone seeing it sign twice; and slashes
-//! a validator whose two conflicting votes are submitted as evidence.
+//! directory (and consensus log) without anyone seeing it sign twice; slashes
+//! a validator whose two conflicting votes are submitted as evidence; and hands a
+//! stalled epoch's successor to the sequencer, then returns to proof of stake.
 
 mod common;
 
@@ -258,5 +259,67 @@ fn four_validators_decide_survive_a_kill_and_slash_a_double_signer() {
     assert!(stake(&after) < stake(&before), "slashing burns stake: {before} -> {after}");
 
     drop(restarted);
+    let _ = devnet.terminate(30);
+}
+
+/// Starts `starling devnet --validators 4` in `data` and waits for proof of stake.
+fn pos_devnet(data: &Path) -> (Watched, Vec<Node>) {
+    let mut devnet = Watched::start(&[
+        "devnet",
+        "--validators",
+        "4",
+        "--http-port",
+        "0",
+        "--block-time-ms",
+        "300",
+        "--demo-tps",
+        "2",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let lines = devnet.stdout_lines(5, 120);
+    let nodes: Vec<Node> =
+        (0..4).map(|i| Node::new(lines[1 + i].split_once(' ').unwrap().1)).collect();
+    wait(120, "proof of stake", || nodes[0].status()["mode"] == "pos");
+    (devnet, nodes)
+}
+
+fn signal(data_dir: &Path, signal: &str) {
+    let (pid, _) = node_process(data_dir);
+    assert!(Command::new("kill").args([signal, &pid.to_string()]).status().unwrap().success());
+}
+
+/// Proves the liveness fallback on real processes: while two of four validators
+/// are frozen (SIGSTOP) nothing can be decided; once they resume, the epoch that
+/// stalled has produced far under two thirds of its expected blocks, so the next
+/// epoch is signed by the genesis sequencer (`mode` "single", blocks without a
+/// validators hash), and the epoch after returns to proof of stake by itself.
+#[test]
+fn a_stalled_epoch_hands_the_next_to_the_sequencer_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("devnet");
+    let (mut devnet, nodes) = pos_devnet(&data);
+    let frozen = [data.join("validator-2"), data.join("validator-3")];
+    for node in &frozen {
+        signal(node, "-STOP");
+    }
+    let stalled_at = nodes[0].height();
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(nodes[0].height() <= stalled_at + 1, "half the stake cannot decide");
+    for node in &frozen {
+        signal(node, "-CONT");
+    }
+    wait(90, "the fallback epoch", || nodes[0].status()["mode"] == "single");
+    let fallback = nodes[0].height() + 1;
+    wait(60, "a block of the fallback epoch", || nodes[0].height() >= fallback);
+    let (block, certificate) = certified_block(&nodes[0], fallback);
+    assert_eq!(block.header.validators, Hash::ZERO, "the sequencer signs block {fallback}");
+    assert!(certificate.is_none());
+    wait(90, "proof of stake again", || nodes[0].status()["mode"] == "pos");
+    let back = nodes[0].height();
+    wait(60, "blocks decided by vote again", || nodes.iter().all(|n| n.height() >= back + 5));
+    let (block, certificate) = certified_block(&nodes[1], back + 3);
+    assert_ne!(block.header.validators, Hash::ZERO);
+    assert!(certificate.is_some(), "block {} is certified", back + 3);
     let _ = devnet.terminate(30);
 }

@@ -78,7 +78,9 @@ pub fn build_block(
         }
     }
     let fees = receipts.iter().fold(0u64, |sum, r| sum.saturating_add(r.fee));
-    let end = BlockEnd { height, proposer, parent_commit: parent_commit.as_ref(), fees };
+    let timestamp_ms = template.timestamp_ms.max(parent.timestamp_ms);
+    let end =
+        BlockEnd { height, timestamp_ms, proposer, parent_commit: parent_commit.as_ref(), fees };
     let issuance = finish_block(state, &end)?;
     let touched = touched_accounts(&included);
     witness.retain(|a| touched.binary_search(a).is_ok());
@@ -88,7 +90,7 @@ pub fn build_block(
         parent_hash: parent.hash(),
         state_root: state.root(),
         tx_root: tx_root(&included),
-        timestamp_ms: template.timestamp_ms.max(parent.timestamp_ms),
+        timestamp_ms,
         proposer,
         validators,
         parent_commit: certificate_digest(parent_commit.as_ref()),

@@ -34,6 +34,8 @@ fn params() -> StakingParams {
         proposer_bps: 2_000,
         max_commission_bps: 5_000,
         slash_bps: 1_000,
+        // Blocks here are 1 s apart; the fallback test slows them down.
+        target_block_ms: 1_000,
     }
 }
 
@@ -50,6 +52,8 @@ struct Net {
     /// The certificate of `head`, when it is a proof-of-stake block.
     head_commit: Option<CommitCertificate>,
     headers: Vec<Header>,
+    /// Milliseconds between consecutive blocks' times.
+    gap_ms: u64,
 }
 
 impl Net {
@@ -79,6 +83,7 @@ impl Net {
             headers: alloc::vec![block.header.clone()],
             head: block,
             head_commit: None,
+            gap_ms: 1_000,
         }
     }
 
@@ -142,11 +147,15 @@ impl Net {
     }
 
     fn template(&self) -> BlockTemplate<'_> {
+        let height = self.head.header.height + 1;
+        let certified =
+            matches!(self.registry().authority_for(height), Some(Authority::Validators(_)));
         BlockTemplate {
             parent: &self.head.header,
-            timestamp_ms: self.head.header.timestamp_ms + 1_000,
+            timestamp_ms: self.head.header.timestamp_ms + self.gap_ms,
             key: self.proposer(),
-            parent_commit: self.head_commit.clone(),
+            // Only a proof-of-stake block carries its parent's certificate.
+            parent_commit: self.head_commit.clone().filter(|_| certified),
         }
     }
 
@@ -487,4 +496,39 @@ fn unstake_waits_for_the_window_and_evidence_slashes_once() {
     assert!(built.rejected.is_empty(), "{:?}", built.rejected);
     assert_eq!(net.balance(3), before - 10 + STAKE + rewards);
     assert!(net.registry().staker(&net.address(3)).is_none());
+}
+
+/// Proves the liveness fallback: a proof-of-stake epoch whose blocks came three
+/// times slower than the target (under two thirds of the expected blocks) hands
+/// the next epoch to the genesis sequencer, whose blocks carry no validators hash
+/// and no certificate, and the epoch after returns to proof of stake by itself.
+#[test]
+fn a_slow_epoch_falls_back_to_the_sequencer_for_one_epoch() {
+    let mut net = Net::activated();
+    net.run_to(16); // the first block of epoch 4, at the target pace
+    net.gap_ms = 3_000;
+    net.run_to(19); // the rest of epoch 4: 10 s for 4 blocks, where 4 s were due
+    assert_eq!(net.registry().mode(), crate::staking::Mode::Single, "epoch 5 falls back");
+    net.gap_ms = 1_000;
+    net.run_to(24);
+    for height in 20..24 {
+        let header = &net.headers[height];
+        assert_eq!(header.validators, Hash::ZERO, "block {height} is the sequencer's");
+        assert_eq!(header.proposer, net.sequencer.public_key());
+        assert_eq!(header.parent_commit, Hash::ZERO);
+    }
+    assert_ne!(net.headers[24].validators, Hash::ZERO, "epoch 6 is proof of stake again");
+    assert_eq!(net.registry().mode(), crate::staking::Mode::Pos);
+}
+
+/// Proves an epoch a little slower than 1.5 times the target (5.5 s for 4
+/// blocks of 1 s) does not fall back: the threshold is under two thirds of the
+/// expected blocks.
+#[test]
+fn an_epoch_at_two_thirds_of_the_pace_stays_proof_of_stake() {
+    let mut net = Net::activated();
+    net.run_to(16);
+    net.gap_ms = 1_500;
+    net.run_to(19);
+    assert_eq!(net.registry().mode(), crate::staking::Mode::Pos);
 }

@@ -37,6 +37,7 @@ fn execute<S: StateView>(
     let fees = receipts.iter().fold(0u64, |sum, r| sum.saturating_add(r.fee));
     let end = BlockEnd {
         height: header.height,
+        timestamp_ms: header.timestamp_ms,
         proposer: header.proposer,
         parent_commit: block.parent_commit.as_ref(),
         fees,

@@ -12,18 +12,32 @@ use alloc::vec::Vec;
 
 use crate::consensus::{Validator, ValidatorSet};
 
+use super::Mode;
 use super::StakingState;
 use super::mode::next_mode;
 use super::registry::HELD_SETS;
 
 impl StakingState {
     /// Rolls to the next epoch (see the [module docs](self)).
-    pub(super) fn roll_epoch(&mut self) {
+    ///
+    /// `span_ms` is how long the ending epoch took, from the previous epoch's
+    /// last block to its own. A proof-of-stake epoch that produced under two thirds of the blocks
+    /// expected in that time hands the next epoch to the genesis sequencer (the
+    /// liveness fallback); the epoch after goes back to proof of stake by the
+    /// usual rule, if its set still qualifies. So the fallback lasts one epoch at
+    /// a time, and is decided from block times that honest validators bound (they
+    /// refuse proposals from the future), not by any one party.
+    pub(super) fn roll_epoch(&mut self, span_ms: u64) {
+        let slow = self.mode.mode == Mode::Pos && self.params.epoch_too_slow(span_ms);
         let furthest = self.compute_set();
         self.sets.rotate_left(1);
         self.sets[HELD_SETS - 1] = furthest;
         self.epoch += 1;
-        let mode = next_mode(self.mode.mode, self.validator_set(self.epoch), &self.params);
+        let mode = if slow {
+            Mode::Single
+        } else {
+            next_mode(self.mode.mode, self.validator_set(self.epoch), &self.params)
+        };
         if mode != self.mode.mode {
             self.mode.mode = mode;
             self.mode.since_epoch = self.epoch;
@@ -68,12 +82,12 @@ mod tests {
         let e = r.epoch;
         r.stake(addr(1), consensus(1), r.params.min_stake, 0).unwrap();
         assert!(r.validator_set(e + 2).is_none(), "already fixed, without it");
-        r.roll_epoch();
+        r.roll_epoch(0);
         assert!(r.validator_set(e + 2).is_none());
         let set = r.validator_set(e + 3).expect("fixed at the roll");
         assert_eq!(set.validators()[0].staker, addr(1));
-        r.roll_epoch();
-        r.roll_epoch();
+        r.roll_epoch(0);
+        r.roll_epoch(0);
         assert_eq!(r.epoch, e + 3);
         assert!(r.validator_set(r.epoch).is_some());
     }
@@ -115,11 +129,11 @@ mod tests {
         r.stake(addr(2), consensus(2), min, 0).unwrap();
         let staked_in = r.epoch;
         for _ in 0..2 {
-            r.roll_epoch();
+            r.roll_epoch(0);
             assert_eq!(r.mode(), Mode::Single);
         }
         assert_eq!(r.mode_at(staked_in + 3), Some(Mode::Pos), "predicted from the fixed set");
-        r.roll_epoch();
+        r.roll_epoch(0);
         assert_eq!(r.epoch, staked_in + 3);
         assert_eq!(r.mode(), Mode::Pos);
         assert_eq!(r.mode_since().since_epoch, r.epoch);

@@ -12,6 +12,8 @@ use super::{Mode, REGISTRY, StakingState};
 #[derive(Clone, Copy, Debug)]
 pub struct BlockEnd<'a> {
     pub height: u64,
+    /// The block's time, as its header says (ms since the Unix epoch).
+    pub timestamp_ms: u64,
     pub proposer: SequencerPublicKey,
     /// The certificate the block carries for its parent (already verified).
     pub parent_commit: Option<&'a CommitCertificate>,
@@ -60,7 +62,11 @@ pub fn finish_block<S: StateView>(
         }
     };
     if ends_epoch {
-        registry.roll_epoch();
+        // From the end of the previous epoch to the end of this one: every
+        // interval of the epoch, including a stall before its first block.
+        let span_ms = block.timestamp_ms.saturating_sub(registry.epoch_started_ms);
+        registry.epoch_started_ms = block.timestamp_ms;
+        registry.roll_epoch(span_ms);
     }
     state.write_registry(registry, escrow)?;
     Ok(issuance)
@@ -91,7 +97,7 @@ mod tests {
     use crate::state::StateTree;
 
     fn end(height: u64, fees: u64) -> BlockEnd<'static> {
-        BlockEnd { height, proposer: consensus(1), parent_commit: None, fees }
+        BlockEnd { height, timestamp_ms: 0, proposer: consensus(1), parent_commit: None, fees }
     }
 
     /// Proves that in the single stage the hook burns the fees and leaves the

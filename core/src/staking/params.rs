@@ -44,6 +44,11 @@ pub struct StakingParams {
     pub max_commission_bps: u16,
     /// Share of a staker's own stake burned when it is caught double-signing.
     pub slash_bps: u16,
+    /// The block interval the chain aims for, in milliseconds. A proof-of-stake
+    /// epoch that produces fewer than two thirds of the blocks this interval
+    /// expects hands the next epoch to the genesis sequencer (the liveness
+    /// fallback); 0 turns the fallback off.
+    pub target_block_ms: u64,
 }
 
 impl Default for StakingParams {
@@ -59,6 +64,7 @@ impl Default for StakingParams {
             proposer_bps: 1_000,
             max_commission_bps: 5_000,
             slash_bps: 500,
+            target_block_ms: 1_000,
         }
     }
 }
@@ -137,6 +143,16 @@ impl StakingParams {
         height / self.epoch_length
     }
 
+    /// Whether an epoch that took `span_ms` (from the last block of the epoch
+    /// before to its own last block) produced fewer than two thirds of the blocks
+    /// [`Self::target_block_ms`] expects in that time: `epoch_length` blocks
+    /// where `span / target` were due.
+    pub fn epoch_too_slow(&self, span_ms: u64) -> bool {
+        let blocks = u128::from(self.epoch_length);
+        self.target_block_ms > 0
+            && 3 * blocks * u128::from(self.target_block_ms) < 2 * u128::from(span_ms)
+    }
+
     /// Whether block `height` is the last of its epoch: the registry rolls to the
     /// next epoch at its end.
     pub fn ends_epoch(&self, height: u64) -> bool {
@@ -150,7 +166,7 @@ pub(crate) fn share(amount: u64, bps: u16) -> u64 {
 }
 
 /// Bytes of the encoding.
-pub(crate) const PARAMS_BYTES: usize = 8 * 5 + 4 * 2 + 2 * 3;
+pub(crate) const PARAMS_BYTES: usize = 8 * 6 + 4 * 2 + 2 * 3;
 
 impl Encode for StakingParams {
     fn encode_to(&self, out: &mut Vec<u8>) {
@@ -164,6 +180,7 @@ impl Encode for StakingParams {
         out.extend_from_slice(&self.proposer_bps.to_le_bytes());
         out.extend_from_slice(&self.max_commission_bps.to_le_bytes());
         out.extend_from_slice(&self.slash_bps.to_le_bytes());
+        self.target_block_ms.encode_to(out);
     }
 }
 
@@ -182,6 +199,7 @@ impl Decode for StakingParams {
             proposer_bps: u16::from_le_bytes(reader.array()?),
             max_commission_bps: u16::from_le_bytes(reader.array()?),
             slash_bps: u16::from_le_bytes(reader.array()?),
+            target_block_ms: reader.u64()?,
         };
         params.check().map_err(|_| DecodeError::InvalidValue {
             field: "staking parameters",

@@ -38,6 +38,9 @@ pub struct StakingState {
     pub(super) mode: ModeSince,
     /// The epoch of the next block.
     pub(super) epoch: u64,
+    /// The time of the last block of the previous epoch (ms): the start of the
+    /// current one, for the liveness fallback.
+    pub(super) epoch_started_ms: u64,
     /// Sets of epochs `epoch - 1 ..= epoch + 2`; `None` where no staker was
     /// eligible (or before the first epoch).
     pub(super) sets: [Option<ValidatorSet>; HELD_SETS],
@@ -67,6 +70,7 @@ impl StakingState {
             sequencer,
             mode: ModeSince { mode: Mode::Single, since_epoch: 0 },
             epoch: params.epoch_of(1),
+            epoch_started_ms: 0,
             sets: Default::default(),
             stakers: Vec::new(),
             delegations: Vec::new(),
@@ -190,6 +194,7 @@ impl Encode for StakingState {
         self.sequencer.encode_to(out);
         self.mode.encode_to(out);
         self.epoch.encode_to(out);
+        self.epoch_started_ms.encode_to(out);
         for set in &self.sets {
             set.encode_to(out);
         }
@@ -217,6 +222,7 @@ impl Decode for StakingState {
         let sequencer = SequencerPublicKey::decode_from(reader)?;
         let mode = ModeSince::decode_from(reader)?;
         let epoch = reader.u64()?;
+        let epoch_started_ms = reader.u64()?;
         let mut sets: [Option<ValidatorSet>; HELD_SETS] = Default::default();
         for set in &mut sets {
             *set = Option::<ValidatorSet>::decode_from(reader)?;
@@ -234,7 +240,17 @@ impl Decode for StakingState {
             sorted(delegations, "delegations", |d: &Delegation| (d.delegator, d.staker))?;
         let unbonding = reader.list("unbonding", MAX_UNBONDING, UNBONDING_BYTES)?;
         let unbonding = sorted(unbonding, "unbonding", |u: &Unbonding| (u.delegator, u.staker))?;
-        Ok(Self { params, sequencer, mode, epoch, sets, stakers, delegations, unbonding })
+        Ok(Self {
+            params,
+            sequencer,
+            mode,
+            epoch,
+            epoch_started_ms,
+            sets,
+            stakers,
+            delegations,
+            unbonding,
+        })
     }
 }
 
@@ -244,6 +260,7 @@ impl Message for StakingState {
         + PARAMS_BYTES
         + 32
         + 9
+        + 8
         + 8
         + HELD_SETS * (1 + 4 + MAX_VALIDATORS * 72)
         + 12

@@ -67,7 +67,7 @@ pub(crate) fn busy_registry() -> StakingState {
     r.delegate(addr(7), addr(2), 60).unwrap();
     r.undelegate_intent(addr(7), addr(2), 10).unwrap();
     for _ in 0..4 {
-        r.roll_epoch();
+        r.roll_epoch(0);
     }
     r.stakers[0].pay(1_000);
     r

@@ -23,7 +23,7 @@ pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
     };
     let limits =
         config::BlockConfig { interval_ms: args.block_time_ms, ..Default::default() }.limits()?;
-    let (genesis, key) = devnet::load_or_create(&data_dir, args.accounts, 0)?;
+    let (genesis, key) = devnet::load_or_create(&data_dir, args.accounts, 0, args.block_time_ms)?;
     let accounts = genesis.allocations.len() as u32;
     eprintln!("devnet data directory: {}", data_dir.display());
     eprintln!("demo accounts (devnet only, never use these keys elsewhere):");

@@ -48,5 +48,6 @@ pub fn staking_params(flags: &StakingFlags) -> StakingParams {
         proposer_bps: flags.proposer_bps.unwrap_or(d.proposer_bps),
         max_commission_bps: flags.max_commission_bps.unwrap_or(d.max_commission_bps),
         slash_bps: flags.slash_bps.unwrap_or(d.slash_bps),
+        target_block_ms: flags.target_block_ms.unwrap_or(d.target_block_ms),
     }
 }

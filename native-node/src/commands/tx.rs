@@ -87,10 +87,8 @@ fn send(call: Call, tx: TxArgs) -> Result<()> {
     if wait {
         let height = wait_for_inclusion(&client, &hash, staking)?;
         eprintln!("included in block {height}");
-        if staking {
-            if let Some(note) = when_it_counts(&client, &call, height) {
-                eprintln!("{note}");
-            }
+        if let Some(note) = when_it_counts(&client, &call, height) {
+            eprintln!("{note}");
         }
     }
     Ok(())
@@ -146,6 +144,17 @@ fn wait_for_inclusion(client: &client::RpcClient, hash: &Hash, staking: bool) ->
 /// When an included staking call takes effect, from the chain's epoch length
 /// and exit window; `None` when the node does not say.
 fn when_it_counts(client: &client::RpcClient, call: &Call, height: u64) -> Option<String> {
+    let timed = matches!(
+        call,
+        Call::Stake { .. }
+            | Call::IncreaseStake { .. }
+            | Call::Delegate { .. }
+            | Call::UnstakeIntent
+            | Call::UndelegateIntent { .. }
+    );
+    if !timed {
+        return None;
+    }
     let answer = client.validators().ok()?;
     let params = &answer["params"];
     let epoch_length = params["epoch_length"].as_u64().filter(|l| *l > 0)?;

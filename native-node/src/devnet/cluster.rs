@@ -91,7 +91,8 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
         Some(d) => d,
         None => super::temporary_dir()?,
     };
-    let (genesis, sequencer) = super::load_or_create(&data_dir, args.accounts, validators)?;
+    let (genesis, sequencer) =
+        super::load_or_create(&data_dir, args.accounts, validators, args.block_time_ms)?;
     let demo_accounts = (genesis.allocations.len() as u32).saturating_sub(validators);
     let password = data_dir.join("password");
     if !password.is_file() {
@@ -112,7 +113,7 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
     for m in &members {
         std::fs::create_dir_all(&m.dir)
             .with_context(|| format!("cannot create {}", m.dir.display()))?;
-        let toml = format!("[block]\ninterval_ms = {}\n", args.block_time_ms);
+        let toml = node_config(args.block_time_ms);
         std::fs::write(m.dir.join("node.toml"), toml)?;
         if let Some(i) = m.validator {
             consensus_keys.push(consensus_key(&m.dir.join("consensus-key.json"), &password)?);
@@ -641,4 +642,17 @@ mod process {
         #[cfg(not(target_os = "linux"))]
         let _ = cmd;
     }
+}
+
+/// A devnet node's configuration: its block time, and consensus timeouts scaled to
+/// it (a devnet's blocks come far faster than the defaults, made for the Internet,
+/// expect).
+fn node_config(block_time_ms: u64) -> String {
+    let propose = (3 * block_time_ms).max(1_000);
+    let vote = block_time_ms.max(500);
+    format!(
+        "[block]\ninterval_ms = {block_time_ms}\n\n[consensus]\npropose_ms = {propose}\n\
+         prevote_ms = {vote}\nprecommit_ms = {vote}\ndelta_ms = {}\n",
+        vote / 2
+    )
 }

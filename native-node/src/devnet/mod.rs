@@ -70,7 +70,7 @@ pub fn staker_key(i: u32) -> StarkSecretKey {
 /// [`VALIDATOR_STAKE`]. A one-process devnet (`validators` 0) has the same
 /// parameters but can never switch: nothing there would vote, so its
 /// activation stake is out of reach and staking on it only fills the registry.
-pub fn staking_params(validators: u32) -> StakingParams {
+pub fn staking_params(validators: u32, block_time_ms: u64) -> StakingParams {
     let defaults = StakingParams::default();
     let (activation_stake, min_validators) = match validators {
         0 => (u64::MAX, 1),
@@ -84,6 +84,10 @@ pub fn staking_params(validators: u32) -> StakingParams {
         max_validators: defaults.max_validators.max(min_validators),
         exit_window_epochs: MIN_EXIT_WINDOW_EPOCHS,
         block_reward: TOKEN,
+        // Twice the block time: losing one validator of four (a propose
+        // timeout on each of its turns) keeps proof of stake; a stalled network
+        // falls back to the sequencer for an epoch.
+        target_block_ms: block_time_ms.saturating_mul(2),
         ..defaults
     }
 }
@@ -107,6 +111,7 @@ pub fn load_or_create(
     dir: &Path,
     accounts: u32,
     validators: u32,
+    block_time_ms: u64,
 ) -> Result<(Genesis, SequencerKey)> {
     if let Some(file) = load(dir)? {
         if file.validators != validators {
@@ -131,7 +136,7 @@ pub fn load_or_create(
             .chain(stakers)
             .map(|k| Allocation { address: k.public_key().address(), balance: DEMO_BALANCE })
             .collect(),
-        staking: staking_params(validators),
+        staking: staking_params(validators, block_time_ms),
     };
     let file = DevnetFile {
         genesis: genesis.clone(),

@@ -370,21 +370,21 @@ impl EventLoop {
                 return self.validate(&id, &source, MessageAcceptance::Reject);
             }
         };
+        // Who may sign it is known for the heights the node's registry covers
+        // (the previous epoch, the current one and the next two).
+        let signer = self.node.header_signer(&header.header);
+        if signer.is_some_and(|s| header.verify(&self.node.chain_id, &s).is_err()) {
+            self.penalize(source, Offence::InvalidSignature);
+            return self.validate(&id, &source, MessageAcceptance::Reject);
+        }
         let height = header.height();
         let hash = header.hash();
         if height <= self.sync.local_head() {
             let verdict = self.have_block(height, &hash);
             return self.validate(&id, &source, verdict);
         }
-        // Who may sign it is known for the heights the node's registry covers
-        // (the current epoch and the next two); a header beyond is only noted.
-        match self.node.header_signer(&header.header) {
-            Some(signer) if header.verify(&self.node.chain_id, &signer).is_ok() => {}
-            Some(_) => {
-                self.penalize(source, Offence::InvalidSignature);
-                return self.validate(&id, &source, MessageAcceptance::Reject);
-            }
-            None => return self.validate(&id, &source, MessageAcceptance::Ignore),
+        if signer.is_none() {
+            return self.validate(&id, &source, MessageAcceptance::Ignore);
         }
         self.sync.peer_head(source, height);
         if self.announced.len() >= MAX_ANNOUNCED
