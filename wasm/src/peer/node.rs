@@ -57,10 +57,7 @@ pub async fn run(config: NodeConfig, observe: impl FnMut(&PeerView)) {
             return;
         }
     };
-    let topics = [Topic::Blocks, Topic::Proposals, Topic::Votes]
-        .map(|t| (Topic::on(t, &config.identity.chain_id).hash(), t))
-        .into_iter()
-        .collect();
+    let blocks_topic = Topic::Blocks.on(&config.identity.chain_id).hash();
     let genesis_hash = config.identity.genesis_hash;
     let node = Node {
         swarm,
@@ -73,7 +70,7 @@ pub async fn run(config: NodeConfig, observe: impl FnMut(&PeerView)) {
         asked: HashMap::new(),
         status_asked: Vec::new(),
         checked: HashSet::new(),
-        topics,
+        blocks_topic,
         genesis_hash,
     };
     node.run(observe).await;
@@ -102,8 +99,7 @@ struct Node {
     status_asked: Vec<(PeerId, ResponseChannel<SyncResponse>)>,
     /// Peers whose status checked out.
     checked: HashSet<PeerId>,
-    /// The gossip topics this page reads.
-    topics: HashMap<TopicHash, Topic>,
+    blocks_topic: TopicHash,
     genesis_hash: Hash,
 }
 
@@ -170,7 +166,6 @@ impl Node {
         self.view.verified_head = chain.verified_head().cloned();
         self.view.anchor = chain.anchor();
         self.view.claimed_head = self.follower.claimed_head();
-        self.view.consensus = self.follower.consensus_view();
         if self.view.timings.first_verified_ms.is_none()
             && self.view.rows.iter().any(|r| r.verdict == Verdict::Verified)
         {
@@ -259,25 +254,22 @@ impl Node {
                 message,
             }) => {
                 let gossip = &mut self.swarm.behaviour_mut().gossipsub;
-                let (source, data, now) = (propagation_source, &message.data, now_ms() as u64);
-                match self.topics.get(&message.topic).copied() {
-                    None => gossip.report_message_validation_result(
+                if message.topic != self.blocks_topic {
+                    gossip.report_message_validation_result(
                         &message_id,
-                        &source,
+                        &propagation_source,
                         MessageAcceptance::Ignore,
-                    ),
-                    Some(topic) if data.len() > gossip_limit(topic) => gossip
-                        .report_message_validation_result(
-                            &message_id,
-                            &source,
-                            MessageAcceptance::Reject,
-                        ),
-                    Some(Topic::Proposals) => {
-                        self.follower.on_proposal(source, message_id, data, now)
-                    }
-                    Some(Topic::Votes) => self.follower.on_vote(source, message_id, data),
-                    Some(_) => self.follower.on_header(source, message_id, data, now),
-                };
+                    );
+                } else if message.data.len() > gossip_limit(Topic::Blocks) {
+                    gossip.report_message_validation_result(
+                        &message_id,
+                        &propagation_source,
+                        MessageAcceptance::Reject,
+                    );
+                } else {
+                    let now = now_ms() as u64;
+                    self.follower.on_header(propagation_source, message_id, &message.data, now);
+                }
             }
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
