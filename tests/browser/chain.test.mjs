@@ -340,13 +340,14 @@ test("the pkg/ JS package verifies the daemon's blocks in Node", { timeout: 60_0
  * Flips one byte of the sequencer's Ed25519 signature inside a hex-encoded block.
  * The block encoding (starling-core `encoding`, `types::block`) is: wire version
  * (1 byte), then the header — chain id (u32 LE length + bytes), height (8), parent
- * hash (32), state root (32), tx root (32), timestamp (8), proposer key (32) — then
- * the 64-byte signature, then the transactions.
+ * hash (32), state root (32), tx root (32), timestamp (8), proposer key (32),
+ * validator set hash (32), parent certificate digest (32) — then the 64-byte
+ * signature, then the transactions.
  */
 function flipSignatureByte(blockHex) {
   const bytes = Buffer.from(blockHex.replace(/^0x/, ""), "hex");
   const chainIdLen = bytes.readUInt32LE(1);
-  const signatureStart = 1 + 4 + chainIdLen + 8 + 32 + 32 + 32 + 8 + 32;
+  const signatureStart = 1 + 4 + chainIdLen + 8 + 32 + 32 + 32 + 8 + 32 + 32 + 32;
   assert.ok(bytes.length >= signatureStart + 64, "block too short to hold a signature");
   bytes[signatureStart + 5] ^= 0x01;
   return "0x" + bytes.toString("hex");

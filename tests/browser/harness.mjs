@@ -98,11 +98,16 @@ function spawnUntil(bin, args, what, match, env = process.env) {
   return { child, log, ready, stop };
 }
 
-/** Starts `starling devnet`; resolves once it prints the page URL. */
-export async function startDaemon() {
+/**
+ * Starts `starling devnet` with `extraArgs` (say `--validators 4`); resolves once
+ * it prints the page URL (with validators, validator 0's: validator i serves on
+ * the port after validator i - 1's, found free by the devnet itself).
+ */
+export async function startDaemon(extraArgs = []) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "starling-browser-test-"));
-  const port = await freePort();
-  const args = ["devnet", "--data-dir", dataDir, "--http-port", String(port), "--web-dir", WEB_DIR];
+  // A cluster needs consecutive free ports: the devnet finds them (port 0).
+  const port = extraArgs.includes("--validators") ? 0 : await freePort();
+  const args = ["devnet", "--data-dir", dataDir, "--http-port", String(port), "--web-dir", WEB_DIR, ...extraArgs];
   const p = spawnUntil(STARLING_BIN, args, "the daemon", (line) => line.match(/^(https?:\/\/\S+)$/)?.[1]);
   const url = await p.ready;
   return {

@@ -4,13 +4,17 @@
 //! binary encoding (over libp2p, or as hex in JSON-RPC) and checks each one itself
 //! with the same `starling-core` code the daemon runs, compiled to WebAssembly.
 //!
-//! What a page trusts, exactly (stage one, one sequencer): the chain identity —
-//! chain id, genesis hash and sequencer key — taken from the status of the node
-//! that serves it, because nothing else names the chain yet. Everything after that
-//! is checked here: genesis by its hash, and every later block against a parent
-//! that was itself accepted (see [`ChainVerifier::verify`]). A page that joins
-//! mid-chain also assumes the state root of its first block, the anchor (see
-//! [`ChainVerifier::verify_seal`]).
+//! What a page trusts, exactly: the chain identity — chain id, genesis hash and
+//! sequencer key — taken from the status of the node that serves it, because
+//! nothing else names the chain yet. Everything after that is checked here:
+//! genesis by its hash, and every later block against a parent that was itself
+//! accepted (see [`ChainVerifier::verify`]). Under proof of stake, who may sign a
+//! block and which validators certify it come from the staking registry in the
+//! block's witness, itself proven against the parent's state root, and the
+//! block's own commit certificate is checked against that set
+//! ([`ChainVerifier::verify_final`]). A page that joins mid-chain also assumes
+//! the state root of its first block, the anchor (see
+//! [`ChainVerifier::verify_anchor`]).
 //!
 //! This crate is that boundary:
 //!
@@ -31,10 +35,12 @@ pub mod peer;
 
 use serde::Serialize;
 use starling_core::chain::verify_block;
+use starling_core::consensus::CommitCertificate;
 use starling_core::crypto::SequencerPublicKey;
 use starling_core::encoding::Message;
+use starling_core::staking::{Authority, StakingState};
 use starling_core::state::Witness;
-use starling_core::types::{Block, ChainId, Hash, Header, tx_root};
+use starling_core::types::{Block, BlockError, ChainId, Hash, Header, tx_root};
 
 /// Decodes a `0x`-prefixed (or bare) hex string holding one encoded message.
 /// `what` names the message in the error ("block", "witness").
@@ -67,6 +73,9 @@ pub struct BlockSummary {
     pub tx_root: String,
     pub timestamp_ms: u64,
     pub proposer: String,
+    /// The hash of the validator set that certifies the block; all zeros for a
+    /// block the sequencer signed (single stage).
+    pub validators: String,
     pub transactions: Vec<TxSummary>,
 }
 
@@ -101,6 +110,7 @@ impl BlockSummary {
             tx_root: h.tx_root.to_string(),
             timestamp_ms: h.timestamp_ms,
             proposer: h.proposer.to_string(),
+            validators: h.validators.to_string(),
             transactions: block
                 .transactions
                 .iter()
@@ -123,8 +133,10 @@ impl BlockSummary {
     }
 }
 
-/// Checks blocks of one chain: its id and the sequencer key every block must be
-/// signed with, both taken from the node's status and then held fixed.
+/// Checks blocks of one chain: its id and the sequencer key that signs blocks in
+/// the single stage, both taken from the node's status and then held fixed.
+/// Under proof of stake the signer and the certifying set come from the staking
+/// registry in each block's witness.
 #[derive(Clone, Debug)]
 pub struct ChainVerifier {
     chain_id: ChainId,
@@ -150,16 +162,92 @@ impl ChainVerifier {
     }
 
     /// Full stateless verification of `block` on top of `parent`: chain id, height
-    /// and parent linkage, the sequencer's Ed25519 signature, the transaction root,
-    /// every transaction's Stark signature, and re-execution on the witnessed parent
-    /// state ending at the header's state root. The error says which check failed.
+    /// and parent linkage, the Ed25519 signature of whoever the parent state's
+    /// staking registry says signs it (the sequencer, or under proof of stake a
+    /// member of the epoch's set, with the parent's commit certificate), the
+    /// transaction root, every transaction's Stark signature, and re-execution on
+    /// the witnessed parent state ending at the header's state root. The error
+    /// says which check failed. The block's own finality is
+    /// [`Self::verify_final`]'s.
     ///
     /// `parent` must already be accepted by the caller (verified itself, the genesis
     /// checked with [`check_genesis`], or an anchor the caller chose to assume):
     /// this checks the step from `parent` to `block`, never `parent` itself. A block
     /// that passes on top of an unchecked parent proves nothing about the chain.
     pub fn verify(&self, block: &Block, parent: &Header, witness: &Witness) -> Result<(), String> {
+        // The registry names the sequencer too, and the chain rules hold a block
+        // to it; the pinned key must be that one, or a state this page did not
+        // start from (an assumed anchor's) could name another.
+        let header = &block.header;
+        if header.validators == Hash::ZERO && header.proposer != self.sequencer {
+            let (expected, found) = (self.sequencer, header.proposer);
+            return Err(BlockError::UnexpectedProposer { expected, found }.to_string());
+        }
         verify_block(block, parent, witness, &self.chain_id).map_err(|e| e.to_string())
+    }
+
+    /// [`Self::verify`], then the block's own finality: under proof of stake (the
+    /// registry in the witness, already proven against the parent's state root by
+    /// the first step, says validators certify its height) `certificate` must
+    /// hold precommits of more than two thirds of that set's power for exactly
+    /// this block; a block the sequencer signed is final by its signature. A
+    /// proof-of-stake block without a valid certificate is rejected like any
+    /// invalid block.
+    pub fn verify_final(
+        &self,
+        block: &Block,
+        parent: &Header,
+        witness: &Witness,
+        certificate: Option<&CommitCertificate>,
+    ) -> Result<Finality, String> {
+        self.verify(block, parent, witness)?;
+        let registry = witness.registry().ok_or("the witness carries no staking registry")?;
+        finality(&self.chain_id, registry, block, certificate)
+    }
+
+    /// What can be checked of a block whose parent is not held, the anchor of a
+    /// page that joins mid-chain: chain id, signature and transaction root, and
+    /// its finality.
+    ///
+    /// A block the sequencer signed ([`Header::validators`] zero) must carry the
+    /// pinned sequencer's signature. A proof-of-stake block must be signed by
+    /// its proposer, a member of the set its header names, and certified by that
+    /// set; the set is read from the registry in the block's witness, which
+    /// cannot be proven here (that takes the parent's state root), so it is
+    /// assumed with the anchor's state root and only used if it hashes to the
+    /// set the signed header names.
+    pub fn verify_anchor(
+        &self,
+        block: &Block,
+        witness: Option<&Witness>,
+        certificate: Option<&CommitCertificate>,
+    ) -> Result<Finality, String> {
+        let header = &block.header;
+        if header.validators == Hash::ZERO {
+            self.verify_seal(block)?;
+            return Ok(Finality::Sequencer);
+        }
+        let registry = witness
+            .and_then(Witness::registry)
+            .ok_or("the peer sent no staking registry with the proof-of-stake anchor")?;
+        match registry.authority_for(header.height) {
+            Some(Authority::Validators(set)) if set.hash() == header.validators => {
+                if set.get(&header.proposer).is_none() {
+                    return Err(format!(
+                        "proposer {} is not in the validator set",
+                        header.proposer
+                    ));
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "the registry sent with block {} does not hold the validator set {} its header names",
+                    header.height, header.validators
+                ));
+            }
+        }
+        block.verify_seal(&self.chain_id, &header.proposer).map_err(|e| e.to_string())?;
+        finality(&self.chain_id, registry, block, certificate)
     }
 
     /// [`Self::verify`] from hex encodings, as JSON-RPC's `starling_getBlock`
@@ -188,6 +276,57 @@ impl ChainVerifier {
     /// assumption, so the page labels the anchor "assumed", never "verified".
     pub fn verify_seal(&self, block: &Block) -> Result<(), String> {
         block.verify_seal(&self.chain_id, &self.sequencer).map_err(|e| e.to_string())
+    }
+}
+
+/// What made a block final.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finality {
+    /// The single stage: the sequencer's signature, checked with the block.
+    Sequencer,
+    /// Proof of stake: a commit certificate checked against the validator set
+    /// that the registry names for the block's height.
+    Certified {
+        round: u32,
+        /// How many validators' precommits it holds.
+        signers: usize,
+        /// Their power, and the whole set's.
+        power: u64,
+        total_power: u64,
+        /// Members of the set.
+        validators: usize,
+    },
+}
+
+/// The finality of `block`, given the registry of its parent's state: a block
+/// validators certify needs `certificate` to verify against their set; a block
+/// the sequencer signs needs none (one sent anyway is ignored: it proves
+/// nothing the signature does not).
+pub fn finality(
+    chain_id: &ChainId,
+    registry: &StakingState,
+    block: &Block,
+    certificate: Option<&CommitCertificate>,
+) -> Result<Finality, String> {
+    let height = block.header.height;
+    match registry.authority_for(height) {
+        Some(Authority::Sequencer(_)) => Ok(Finality::Sequencer),
+        Some(Authority::Validators(set)) => {
+            let certificate = certificate.ok_or_else(|| {
+                format!("proof-of-stake block {height} came without its commit certificate")
+            })?;
+            let power = certificate
+                .verify(chain_id, set, height, &block.hash())
+                .map_err(|e| format!("commit certificate: {e}"))?;
+            Ok(Finality::Certified {
+                round: certificate.round,
+                signers: certificate.signatures.len(),
+                power,
+                total_power: set.total_power(),
+                validators: set.len(),
+            })
+        }
+        None => Err(format!("the staking registry does not say who certifies block {height}")),
     }
 }
 

@@ -5,11 +5,15 @@
 //! false state root and keeps building on it.
 
 use starling_core::chain::{Allocation, BlockTemplate, Genesis, build_block};
+use starling_core::consensus::{
+    CommitCertificate, Proposal, SignedProposal, SignedVote, ValidatorSet, Vote, VoteKind, proposer,
+};
 use starling_core::crypto::{SequencerKey, StarkSecretKey};
 use starling_core::encoding::Message;
-use starling_core::staking::StakingParams;
+use starling_core::staking::{Authority, StakingParams};
 use starling_core::state::{Account, StateTree, Witness};
-use starling_core::types::{Address, Block, Call, ChainId, TxBody};
+use starling_core::types::{Address, Block, Call, ChainId, Hash, TxBody};
+use starling_net::messages::SyncedBlock;
 
 pub const CHAIN: &str = "starling-devnet";
 
@@ -117,6 +121,220 @@ fn credit(state: &mut StateTree, address: Address, amount: u64) {
     let account = state.get(&address);
     let credited = Account { balance: account.balance + amount, ..account };
     state.set(address, credited).expect("credit fits the state");
+}
+
+/// A real chain that starts under the sequencer and switches to proof of stake,
+/// built with `starling-core`'s block builder: four stakers bond at block 1, the
+/// set that holds them is fixed three epochs ahead, and from
+/// [`PosChain::SWITCH`] on each block is built and signed by the validator that
+/// [`proposer`] picks for its height (round 0), carries its parent's commit
+/// certificate, and is certified by precommits of all four validators. Every
+/// block carries one transfer and the witness a browser needs.
+pub struct PosChain {
+    pub genesis: Block,
+    /// `blocks[i]` is at height `i + 1`, as are `witnesses[i]`,
+    /// `certificates[i]` (`None` under the sequencer) and `sets[i]` (the set that
+    /// certifies the block, `None` under the sequencer).
+    pub blocks: Vec<Block>,
+    pub witnesses: Vec<Witness>,
+    pub certificates: Vec<Option<CommitCertificate>>,
+    pub sets: Vec<Option<ValidatorSet>>,
+    pub sequencer: SequencerKey,
+    /// The validators' consensus keys.
+    pub validators: Vec<SequencerKey>,
+    /// The accounts that staked for them, in the same order.
+    pub stakers: Vec<Address>,
+}
+
+impl PosChain {
+    /// Blocks per epoch.
+    pub const EPOCH_LENGTH: u64 = 4;
+    /// What each staker bonds.
+    pub const STAKE: u64 = 128;
+    /// The first proof-of-stake block: the first block of epoch 3, whose set was
+    /// fixed at the end of epoch 0 (the stakes are in block 1).
+    pub const SWITCH: u64 = 3 * Self::EPOCH_LENGTH;
+
+    pub fn params() -> StakingParams {
+        StakingParams {
+            epoch_length: Self::EPOCH_LENGTH,
+            min_stake: 100,
+            activation_stake: 4 * Self::STAKE,
+            min_validators: 4,
+            max_validators: 10,
+            block_reward: 1_000,
+            ..StakingParams::default()
+        }
+    }
+
+    /// A chain of `len` blocks after genesis.
+    pub fn build(len: usize) -> Self {
+        let sequencer = SequencerKey::from_seed(&[42; 32]);
+        let alice = StarkSecretKey::from_entropy(&[1; 32]);
+        let bob = StarkSecretKey::from_entropy(&[2; 32]).public_key().address();
+        let staker_keys: Vec<StarkSecretKey> =
+            (0..4).map(|i| StarkSecretKey::from_entropy(&[60 + i; 32])).collect();
+        let validators: Vec<SequencerKey> =
+            (0..4).map(|i| SequencerKey::from_seed(&[90 + i; 32])).collect();
+        let chain_id = ChainId::new(CHAIN).expect("valid chain id");
+        let funded = std::iter::once(&alice).chain(&staker_keys);
+        let genesis = Genesis {
+            chain_id: chain_id.clone(),
+            sequencer: sequencer.public_key(),
+            timestamp_ms: 1_700_000_000_000,
+            allocations: funded
+                .map(|k| Allocation { address: k.public_key().address(), balance: 1_000_000 })
+                .collect(),
+            staking: Self::params(),
+        };
+        let (genesis_block, mut state) = genesis.block().expect("genesis state");
+        let mut chain = Self {
+            genesis: genesis_block,
+            blocks: Vec::new(),
+            witnesses: Vec::new(),
+            certificates: Vec::new(),
+            sets: Vec::new(),
+            sequencer,
+            validators,
+            stakers: staker_keys.iter().map(|k| k.public_key().address()).collect(),
+        };
+        for nonce in 0..len as u64 {
+            let height = nonce + 1;
+            let mut txs = vec![
+                TxBody {
+                    chain_id: chain_id.clone(),
+                    sender_key: alice.public_key(),
+                    nonce,
+                    fee: 3,
+                    call: Call::Transfer { to: bob, amount: 100 + nonce },
+                }
+                .sign(&alice),
+            ];
+            if height == 1 {
+                txs.extend(staker_keys.iter().zip(&chain.validators).map(|(staker, key)| {
+                    TxBody {
+                        chain_id: chain_id.clone(),
+                        sender_key: staker.public_key(),
+                        nonce: 0,
+                        fee: 3,
+                        call: Call::Stake {
+                            consensus_key: key.public_key(),
+                            amount: Self::STAKE,
+                            commission_bps: 0,
+                        },
+                    }
+                    .sign(staker)
+                }));
+            }
+            let registry = state.registry().expect("the state holds the registry");
+            let set = match registry.authority_for(height).expect("the registry knows") {
+                Authority::Sequencer(_) => None,
+                Authority::Validators(set) => Some(set.clone()),
+            };
+            let key = match &set {
+                None => &chain.sequencer,
+                Some(set) => chain.key_of(proposer(set, height, 0).key),
+            };
+            let parent = chain.block(height - 1).header.clone();
+            let template = BlockTemplate {
+                parent: &parent,
+                timestamp_ms: parent.timestamp_ms + 1000,
+                key,
+                parent_commit: chain.certificate(height - 1).cloned(),
+            };
+            let built = build_block(&mut state, template, txs).expect("the block builds");
+            assert!(built.rejected.is_empty(), "fixture txs were rejected: {:?}", built.rejected);
+            let certificate = set.as_ref().map(|set| chain.certify(set, &built.block, 4));
+            chain.blocks.push(built.block);
+            chain.witnesses.push(built.witness);
+            chain.certificates.push(certificate);
+            chain.sets.push(set);
+        }
+        chain
+    }
+
+    /// The block at `height` (0 is genesis).
+    pub fn block(&self, height: u64) -> &Block {
+        match height {
+            0 => &self.genesis,
+            h => &self.blocks[h as usize - 1],
+        }
+    }
+
+    /// The commit certificate of the block at `height`, if validators certify it.
+    pub fn certificate(&self, height: u64) -> Option<&CommitCertificate> {
+        height.checked_sub(1).and_then(|i| self.certificates[i as usize].as_ref())
+    }
+
+    /// The set that certifies the block at `height`, if validators do.
+    pub fn set(&self, height: u64) -> Option<&ValidatorSet> {
+        height.checked_sub(1).and_then(|i| self.sets[i as usize].as_ref())
+    }
+
+    /// What a full node serves for `height`: the block, its witness and its
+    /// certificate.
+    pub fn synced(&self, height: u64) -> SyncedBlock {
+        SyncedBlock {
+            block: self.block(height).clone(),
+            witness: height.checked_sub(1).map(|i| self.witnesses[i as usize].clone()),
+            certificate: self.certificate(height).cloned(),
+        }
+    }
+
+    pub fn sequencer_hex(&self) -> String {
+        self.sequencer.public_key().to_string()
+    }
+
+    /// The consensus key whose public key is `public`.
+    pub fn key_of(&self, public: starling_core::crypto::SequencerPublicKey) -> &SequencerKey {
+        self.validators.iter().find(|k| k.public_key() == public).expect("a fixture validator")
+    }
+
+    /// A certificate for `block` from precommits of the first `signers` members
+    /// of `set` (in the set's order), round 0.
+    pub fn certify(&self, set: &ValidatorSet, block: &Block, signers: usize) -> CommitCertificate {
+        let height = block.header.height;
+        let votes: Vec<SignedVote> = set.validators()[..signers]
+            .iter()
+            .map(|v| {
+                self.vote(self.key_of(v.key), height, 0, VoteKind::Precommit, Some(block.hash()))
+            })
+            .collect();
+        CommitCertificate::from_precommits(set, height, 0, block.hash(), &votes)
+    }
+
+    /// A vote signed by `key`.
+    pub fn vote(
+        &self,
+        key: &SequencerKey,
+        height: u64,
+        round: u32,
+        kind: VoteKind,
+        value: Option<Hash>,
+    ) -> SignedVote {
+        Vote {
+            chain_id: self.genesis.header.chain_id.clone(),
+            height,
+            round,
+            kind,
+            value,
+            validator: key.public_key(),
+        }
+        .sign(key)
+    }
+
+    /// A proposal of the block at `height`, signed by `key`.
+    pub fn proposal(&self, key: &SequencerKey, height: u64, round: u32) -> SignedProposal {
+        Proposal {
+            chain_id: self.genesis.header.chain_id.clone(),
+            height,
+            round,
+            block_hash: self.block(height).hash(),
+            valid_round: None,
+            proposer: key.public_key(),
+        }
+        .sign(key)
+    }
 }
 
 /// `0x` hex of a message's canonical encoding, as JSON-RPC carries it.

@@ -4,9 +4,10 @@
 //! Element ids, `data-testid`s and `data-` attributes are part of the page's
 //! interface: the browser end-to-end tests (tests/browser/) read `#height` (the
 //! latest verified height), `#node-height`, `#connection[data-state]`,
-//! `#connection-error`, `#stopped`, `tr[data-block-height][data-verdict]`,
-//! `[data-reason]`, `#block-detail`, `#trust` and the network panel's
-//! `data-testid`s (see [`crate::network`]).
+//! `#connection-error`, `#stopped`, `tr[data-block-height][data-verdict]`
+//! (with `data-finality`), `[data-reason]`, `#block-detail`, `#trust`, `#mode`
+//! and the network and consensus panels' `data-testid`s (see [`crate::network`]
+//! and [`crate::consensus`]).
 //!
 //! What the page trusts is stated on the page itself (the facts panel's note) and
 //! in `starling_wasm::peer::chain`'s docs; keep the two in step.
@@ -22,6 +23,7 @@ use starling_wasm::peer::view::{Link, PeerView};
 use crate::blocks::{BlockDetail, BlockTable};
 use crate::bootstrap::{Bootstrap, bootstrap, forced_transport};
 use crate::client::{RpcClient, sleep};
+use crate::consensus::Consensus;
 use crate::facts::ChainFacts;
 use crate::network::Network;
 use crate::rpc::{BlockResponse, Status};
@@ -58,15 +60,17 @@ pub fn App() -> impl IntoView {
             <Stopped state=state />
             <ConnectionError state=state />
             <ChainFacts state=state />
+            <Consensus state=state />
             <Network state=state />
             <section class="panel">
                 <h2>"Recent blocks"</h2>
                 <p class="hint">
-                    "Each block is checked here, in WebAssembly: the sequencer's signature, the link to its parent, "
-                    "every transaction signature, and a re-execution on the witnessed parent state that must end at the "
-                    "header's state root. A block is verified only on top of an accepted parent, so every block after a "
-                    "rejected one is rejected too (the page does not fetch it again: reload to check again). "
-                    "Click a block for its transactions."
+                    "Each block is checked here, in WebAssembly: the signature of the sequencer (or, under proof of stake, "
+                    "of the proposing validator, a member of the epoch's set), the link to its parent, every transaction "
+                    "signature, and a re-execution on the witnessed parent state that must end at the header's state root; "
+                    "under proof of stake also its commit certificate. A block is verified only on top of an accepted "
+                    "parent, so every block after a rejected one is rejected too (the page does not fetch it again: reload "
+                    "to check again). Click a block for its transactions."
                 </p>
                 <BlockTable state=state selected=selected />
             </section>

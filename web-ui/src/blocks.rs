@@ -6,6 +6,7 @@ use starling_wasm::peer::verdict::{BlockRow, Verdict};
 
 use crate::app::PageState;
 use crate::client::clock_time;
+use crate::labels::{finality_attr, finality_text};
 
 #[component]
 pub fn BlockTable(
@@ -25,6 +26,7 @@ pub fn BlockTable(
                     <th class="num">"Txs"</th>
                     <th>"State root"</th>
                     <th>"Verdict"</th>
+                    <th>"Final by"</th>
                 </tr>
             </thead>
             <tbody>
@@ -41,6 +43,7 @@ pub fn BlockTable(
                             <tr
                                 data-block-height=height
                                 data-verdict=row.verdict.attr()
+                                data-finality=finality_attr(row.finality.as_ref())
                                 class:selected=move || is_selected(height)
                                 on:click=move |_| selected.set(Some(clicked.clone()))
                             >
@@ -52,6 +55,7 @@ pub fn BlockTable(
                                     {summary.as_ref().map(|s| short(&s.state_root)).unwrap_or_default()}
                                 </td>
                                 <td><VerdictBadge verdict=row.verdict.clone() /></td>
+                                <td class="finality">{finality_text(row.finality.as_ref())}</td>
                             </tr>
                         }
                     }
@@ -115,11 +119,17 @@ pub fn BlockDetail(selected: RwSignal<Option<BlockRow>>) -> impl IntoView {
                     </div>
                     <dl class="kv">
                         <dt>"Hash"</dt><dd class="hex">{row.hash.clone()}</dd>
+                        <dt>"Final by"</dt><dd>{finality_text(row.finality.as_ref())}</dd>
                         {summary.map(|s| view! {
                             <dt>"Parent"</dt><dd class="hex">{s.parent_hash}</dd>
                             <dt>"State root"</dt><dd class="hex">{s.state_root}</dd>
                             <dt>"Tx root"</dt><dd class="hex">{s.tx_root}</dd>
                             <dt>"Proposer"</dt><dd class="hex">{s.proposer}</dd>
+                            <dt>"Validator set"</dt><dd class="hex">{if s.validators.trim_start_matches("0x").bytes().all(|b| b == b'0') {
+                                "none: signed by the sequencer".to_owned()
+                            } else {
+                                s.validators
+                            }}</dd>
                             <dt>"Time"</dt><dd>{clock_time(s.timestamp_ms)}</dd>
                         })}
                     </dl>

@@ -6,18 +6,30 @@ use starling_wasm::peer::identity::ChainIdentity;
 use starling_wasm::peer::verdict::VerifiedHead;
 
 use crate::app::PageState;
-use crate::rpc::Status;
+use crate::labels::{claimed_mode_label, mode_label};
 
 #[component]
 pub fn ChainFacts(state: RwSignal<PageState>) -> impl IntoView {
     let peer_count = move || state.with(|s| s.peer.peers.len().to_string());
+    // The mode from the verified registry once the page holds one; until then
+    // the node's claim from its status.
+    let mode = move || {
+        state.with(|s| match (s.peer.consensus.mode, &s.status) {
+            (Some(mode), _) => mode_label(mode).to_owned(),
+            (None, Some(status)) => claimed_mode_label(&status.mode),
+            (None, None) => "—".to_owned(),
+        })
+    };
+    let mode_source = move || {
+        state.with(|s| if s.peer.consensus.mode.is_some() { "verified" } else { "claimed" })
+    };
     view! {
         <section class="panel facts">
             <dl>
                 <div><dt>"Chain"</dt><dd id="chain-id">{fact(state, pinned, |i| i.chain_id.to_string())}</dd></div>
                 <div class="big"><dt>"Verified height"</dt><dd id="height">{fact(state, verified, |v| v.height.to_string())}</dd></div>
                 <div><dt>"Peers' head (unverified)"</dt><dd id="node-height">{fact(state, claimed, |h| h.to_string())}</dd></div>
-                <div><dt>"Mode · peers"</dt><dd><span id="mode">{fact(state, node, |s| s.mode.clone())}</span>" · "<span id="peers">{peer_count}</span></dd></div>
+                <div><dt>"Mode · peers"</dt><dd><span id="mode" data-source=mode_source>{mode}</span>" · "<span id="peers">{peer_count}</span></dd></div>
                 <div class="wide"><dt>"Verified head hash"</dt><dd id="head-hash" class="hex">{fact(state, verified, |v| v.hash.clone())}</dd></div>
                 <div class="wide"><dt>"Verified state root"</dt><dd id="state-root" class="hex">{fact(state, verified, |v| v.state_root.clone())}</dd></div>
                 <div class="wide"><dt>"Sequencer key (trusted)"</dt><dd id="sequencer" class="hex">{fact(state, pinned, |i| i.sequencer.to_string())}</dd></div>
@@ -56,11 +68,6 @@ fn claimed(s: &PageState) -> Option<&u64> {
     s.peer.claimed_head.as_ref()
 }
 
-/// What the node said about itself in its status: shown as its claim.
-fn node(s: &PageState) -> Option<&Status> {
-    s.status.as_ref()
-}
-
 /// Says in words what the rows' verdicts rest on: the one thing taken from the
 /// node on trust, and the anchor's state root when the page joined mid-chain.
 #[component]
@@ -79,8 +86,11 @@ fn TrustNote(state: RwSignal<PageState>) -> impl IntoView {
         <p id="trust" class="hint trust">
             "Trusted: the chain id, genesis hash and sequencer key from the status of the node that served "
             "this page, pinned for as long as the page is open. Verified here: the height, hash and state "
-            "root above, and every block marked verified, whichever peer sent it. The peers' head and the "
-            "mode are claims."
+            "root above, and every block marked verified, whichever peer sent it. Under proof of stake, who "
+            "signs and certifies each block is read from the staking registry in its witness, proven against "
+            "its parent's state root, and each block's commit certificate (precommits of more than two thirds "
+            "of the set's power) is checked here; the mode and the validator set come from that registry. "
+            "The peers' head is a claim, and so is the mode until the first block is checked."
             {anchor}
         </p>
     }

@@ -15,13 +15,16 @@
 //! that joins mid-chain assumes the state of its first block (the anchor), and
 //! everything else is checked here, each block on top of an accepted parent.
 //!
-//! Layout: [`rpc`] (JSON-RPC types) and [`bootstrap`] (from the status to what
-//! the browser node starts from) are plain Rust, tested natively; `app` (the
-//! Leptos view, with `facts`, `network` and `blocks` for its panels) and `client`
+//! Layout: [`rpc`] (JSON-RPC types), [`bootstrap`] (from the status to what
+//! the browser node starts from) and [`labels`] (how modes, finality and
+//! shares are worded) are plain Rust, tested natively; `app` (the
+//! Leptos view, with `facts`, `consensus`, `network` and `blocks` for its
+//! panels) and `client`
 //! (fetch, timers) exist only on wasm32. The browser
 //! node itself is `starling_wasm::peer`.
 
 pub mod bootstrap;
+pub mod labels;
 pub mod rpc;
 
 #[cfg(target_arch = "wasm32")]
@@ -30,6 +33,8 @@ pub mod app;
 mod blocks;
 #[cfg(target_arch = "wasm32")]
 mod client;
+#[cfg(target_arch = "wasm32")]
+mod consensus;
 #[cfg(target_arch = "wasm32")]
 mod facts;
 #[cfg(target_arch = "wasm32")]

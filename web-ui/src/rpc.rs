@@ -12,7 +12,9 @@ pub struct Status {
     pub height: u64,
     pub head_hash: String,
     pub state_root: String,
-    /// `single` (one sequencer signs) or, later, proof-of-stake modes.
+    /// The mode of the node's next block: `single` (one sequencer signs) or
+    /// `pos` (validators propose and certify). The node's claim: the page shows
+    /// the mode of the registry it verified once it holds one.
     pub mode: String,
     pub peers: u64,
     /// The Ed25519 key that signs blocks in `single` mode, as 0x hex.

@@ -92,7 +92,7 @@ pub async fn serve_as(
     tokio::select! {
         r = server => r.context("HTTP server task failed")?,
         r = network => r.context("network task failed")?,
-        r = engine => r.context("consensus engine panicked")?.context("consensus engine"),
+        r = engine => r.context("consensus engine"),
         r = producing => r,
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("shutting down");

@@ -13,7 +13,7 @@ pub use engine::{Event, Gossip};
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use starling_core::consensus::{Driver, TimeoutConfig};
 use starling_core::crypto::SequencerKey;
 
@@ -26,14 +26,16 @@ use wal::Wal;
 const EVENT_QUEUE: usize = 8192;
 
 /// Starts the engine for `node`: as a validator with `key` (its log in
-/// `data_dir/consensus.wal`), else as an observer. It runs on a blocking thread
-/// until the node stops, or fails when signing is no longer safe.
+/// `data_dir/consensus.wal`), else as an observer. It runs on a thread of its
+/// own until the process exits; the returned future ends only if the engine
+/// fails (when signing is no longer safe) or panics. A plain thread, not a
+/// runtime blocking task: the runtime's shutdown would wait for it forever.
 pub fn start(
     node: Arc<Node>,
     key: Option<SequencerKey>,
     data_dir: &Path,
     timeouts: TimeoutConfig,
-) -> Result<tokio::task::JoinHandle<Result<()>>> {
+) -> Result<impl Future<Output = Result<()>> + use<>> {
     let (signer, replay) = match key {
         Some(key) => {
             let path = data_dir.join("consensus.wal");
@@ -49,5 +51,12 @@ pub fn start(
     let (events, inbox) = std::sync::mpsc::sync_channel(EVENT_QUEUE);
     node.set_consensus(events);
     let engine = Engine::new(node, driver, signer, inbox, replay);
-    Ok(tokio::task::spawn_blocking(move || engine.run()))
+    let (done, ended) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("consensus".into())
+        .spawn(move || {
+            let _ = done.send(engine.run());
+        })
+        .context("starting the consensus thread")?;
+    Ok(async move { ended.await.unwrap_or_else(|_| Err(anyhow!("the consensus engine panicked"))) })
 }

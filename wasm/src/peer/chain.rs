@@ -2,12 +2,17 @@
 //! parent before it is listed. Pure logic (no I/O, no clock), tested natively on
 //! real blocks; [`super::follower`] feeds it what peers send.
 //!
-//! Trust model (stage one, one sequencer):
+//! Trust model:
 //!
 //! - **Trusted:** the chain id, genesis hash and sequencer key, pinned when the
 //!   page starts ([`super::identity`]).
 //! - **Verified:** every block is checked against its parent, and only a parent
-//!   that was itself accepted counts. Blocks are taken strictly in height order, so
+//!   that was itself accepted counts. Who may sign a block is read from the
+//!   staking registry in its witness, which the check proves against the
+//!   parent's state root: the pinned sequencer in the single stage, a member of
+//!   the epoch's validator set under proof of stake. A proof-of-stake block must
+//!   also come with its commit certificate, precommits of more than two thirds
+//!   of that set's power for exactly this block; without one it is rejected. Blocks are taken strictly in height order, so
 //!   each block's parent is the block just before it; once one block is rejected,
 //!   every block after it is rejected too ("builds on rejected block N"), because
 //!   its parent's state is exactly what failed. A block that was rejected is never
@@ -16,20 +21,23 @@
 //! - **Assumed:** a page that joins a chain longer than [`WINDOW`] starts at the
 //!   window's first block, the *anchor*. Its signature is checked, but its state
 //!   root is assumed, since checking it would take the whole history. Blocks after
-//!   it are verified relative to that state. A chain shorter than the window starts
-//!   at genesis and assumes nothing beyond the pinned identity.
+//!   it are verified relative to that state. Under proof of stake the anchor's
+//!   certificate is checked against the set its signed header names, read from a
+//!   registry that is assumed with the anchor. A chain shorter than the window
+//!   starts at genesis and assumes nothing beyond the pinned identity.
 //!
 //! Memory is bounded: only the [`WINDOW`] most recent rows are kept, and of the
 //! blocks themselves only the header the next block must build on.
 
 use std::collections::VecDeque;
 
+use starling_core::staking::StakingState;
 use starling_core::types::{Block, Header};
 use starling_net::messages::SyncedBlock;
 
 use super::identity::ChainIdentity;
 use super::verdict::{BlockRow, Verdict, VerifiedHead};
-use crate::{BlockSummary, ChainVerifier, check_genesis_hash};
+use crate::{BlockSummary, ChainVerifier, Finality, check_genesis_hash};
 
 /// How many of the most recent blocks are listed, and how far below the head a
 /// page that joins a long chain starts.
@@ -47,6 +55,18 @@ enum Tip {
     Broken(u64),
 }
 
+/// The staking registry the page knows: the one a block's witness carried, i.e.
+/// the registry of that block's parent state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownRegistry {
+    pub registry: StakingState,
+    /// The block whose witness carried it.
+    pub height: u64,
+    /// Proven against its parent's state root (the block was verified); false
+    /// for the anchor's, which is assumed with the anchor.
+    pub verified: bool,
+}
+
 /// The recent blocks with their verdicts, and what the next block builds on.
 pub struct Chain {
     identity: ChainIdentity,
@@ -60,6 +80,10 @@ pub struct Chain {
     rows: VecDeque<BlockRow>,
     verified_head: Option<VerifiedHead>,
     anchor: Option<u64>,
+    /// The registry of the newest accepted block's parent state.
+    registry: Option<KnownRegistry>,
+    /// The newest block checked here whose finality was checked too.
+    finalized: Option<u64>,
 }
 
 impl Chain {
@@ -75,6 +99,8 @@ impl Chain {
             rows: VecDeque::new(),
             verified_head: None,
             anchor: None,
+            registry: None,
+            finalized: None,
         }
     }
 
@@ -111,19 +137,39 @@ impl Chain {
         if self.next != Some(height) {
             return None;
         }
-        let verdict = self.check(synced).unwrap_or_else(Verdict::Rejected);
+        let (verdict, finality) = match self.check(synced) {
+            Ok((verdict, finality)) => (verdict, finality),
+            Err(reason) => (Verdict::Rejected(reason), None),
+        };
         let summary = BlockSummary::of(&synced.block);
         self.advance(height, &synced.block, &verdict, &summary);
-        let row = BlockRow { height, hash: summary.hash.clone(), summary: Some(summary), verdict };
+        if verdict.is_accepted()
+            && let Some(registry) = synced.witness.as_ref().and_then(|w| w.registry())
+        {
+            let verified = verdict == Verdict::Verified;
+            self.registry = Some(KnownRegistry { registry: registry.clone(), height, verified });
+        }
+        if verdict.is_checked() && (finality.is_some() || height == 0) {
+            self.finalized = Some(height);
+        }
+        let row = BlockRow {
+            height,
+            hash: summary.hash.clone(),
+            summary: Some(summary),
+            verdict,
+            finality,
+        };
         self.rows.push_front(row.clone());
         self.rows.truncate(WINDOW as usize);
         Some(row)
     }
 
-    /// The verdict on a block at the expected height, given what it builds on.
-    fn check(&self, synced: &SyncedBlock) -> Result<Verdict, String> {
+    /// The verdict on a block at the expected height, given what it builds on,
+    /// and what made it final (none for genesis).
+    fn check(&self, synced: &SyncedBlock) -> Result<(Verdict, Option<Finality>), String> {
         let block = &synced.block;
         let height = block.header.height;
+        let certificate = synced.certificate.as_ref();
         match &self.tip {
             Tip::Broken(rejected) => Err(format!("builds on rejected block {rejected}")),
             Tip::Accepted(parent) => {
@@ -131,16 +177,17 @@ impl Chain {
                     .witness
                     .as_ref()
                     .ok_or_else(|| format!("the peer sent no witness for block {height}"))?;
-                self.verifier.verify(block, parent, witness)?;
-                Ok(Verdict::Verified)
+                let finality = self.verifier.verify_final(block, parent, witness, certificate)?;
+                Ok((Verdict::Verified, Some(finality)))
             }
             Tip::Start if height == 0 => {
                 check_genesis_hash(block, &self.identity.genesis_hash)?;
-                Ok(Verdict::Genesis)
+                Ok((Verdict::Genesis, None))
             }
             Tip::Start => {
-                self.verifier.verify_seal(block)?;
-                Ok(Verdict::Anchor)
+                let witness = synced.witness.as_ref();
+                let finality = self.verifier.verify_anchor(block, witness, certificate)?;
+                Ok((Verdict::Anchor, Some(finality)))
             }
         }
     }
@@ -190,6 +237,19 @@ impl Chain {
 
     pub fn identity(&self) -> &ChainIdentity {
         &self.identity
+    }
+
+    /// The staking registry of the newest accepted block's parent state, from
+    /// that block's witness: who signs and certifies the blocks around the head.
+    pub fn registry(&self) -> Option<&KnownRegistry> {
+        self.registry.as_ref()
+    }
+
+    /// The newest block verified here together with its finality (its
+    /// certificate under proof of stake, the sequencer's signature before), or
+    /// genesis.
+    pub fn finalized(&self) -> Option<u64> {
+        self.finalized
     }
 }
 

@@ -5,18 +5,28 @@
 //! gives. Tested natively on real blocks.
 //!
 //! A header announced on gossip is checked at once: one that does not decode, or
-//! whose signature is not the pinned sequencer's over the pinned chain, is
-//! rejected. A valid one says its peer has that block; the header is held until
+//! whose signature is not its signer's over the pinned chain, is rejected. The
+//! signer is the pinned sequencer for a header naming no validator set (the
+//! single stage), else its own proposer, whose membership in the set the block
+//! check proves later; where the page's registry knows who signs that height,
+//! the header must also name exactly that (the sequencer, or a member of the
+//! set whose hash it carries). A valid one says its peer has that block; the
+//! header is held until
 //! the block itself is fetched (with its witness) and checked here, and only then
 //! accepted, so gossip forwards only headers whose blocks this browser verified.
 //! A header of a block that failed its checks is rejected; one this browser cannot
 //! judge (a block below where it started, or another block at a taken height) is
 //! ignored.
+//!
+//! Proposals and votes go to [`Consensus`], which checks each against the
+//! registry of the newest accepted block and says what to tell gossip.
 
 use std::collections::VecDeque;
 
+use starling_core::crypto::SequencerPublicKey;
 use starling_core::encoding::Message;
-use starling_core::types::{Block, Hash};
+use starling_core::staking::Authority;
+use starling_core::types::{Block, Hash, Header};
 use starling_net::libp2p::PeerId;
 use starling_net::libp2p::gossipsub::{MessageAcceptance, MessageId};
 use starling_net::messages::{
@@ -25,7 +35,9 @@ use starling_net::messages::{
 use starling_net::sync::{BlockRange, Outcome, SyncConfig, SyncDriver};
 
 use super::chain::Chain;
+use super::consensus::{Consensus, ConsensusView};
 use super::identity::{ChainIdentity, WrongChain};
+use super::verdict::Verdict;
 
 /// Announced headers waiting for their block; older ones are let go (ignored).
 pub const MAX_ANNOUNCED: usize = 64;
@@ -75,11 +87,13 @@ pub struct Follower {
     announced: VecDeque<Announced>,
     validations: Vec<Validation>,
     claimed_head: Option<u64>,
+    consensus: Consensus,
 }
 
 impl Follower {
     pub fn new(identity: ChainIdentity, genesis: Block) -> Self {
         Self {
+            consensus: Consensus::new(identity.chain_id.clone()),
             chain: Chain::new(identity),
             genesis: Some(genesis),
             sync: SyncDriver::new(0, SYNC),
@@ -100,10 +114,13 @@ impl Follower {
     /// A message on the blocks topic. Its validation is queued at once when it can
     /// be decided now, else when its block is taken or it expires.
     pub fn on_header(&mut self, source: PeerId, id: MessageId, data: &[u8], now_ms: u64) {
-        let identity = self.chain.identity();
+        let chain_id = &self.chain.identity().chain_id;
         let header = match SignedHeader::decode_message(data) {
-            Ok(h) if h.verify(&identity.chain_id, &identity.sequencer).is_ok() => h,
-            _ => return self.validate(id, source, MessageAcceptance::Reject),
+            Ok(h) => match self.signer_of(&h.header) {
+                Some(signer) if h.verify(chain_id, &signer).is_ok() => h,
+                _ => return self.validate(id, source, MessageAcceptance::Reject),
+            },
+            Err(_) => return self.validate(id, source, MessageAcceptance::Reject),
         };
         let (height, hash) = (header.height(), header.hash());
         self.claim(source, height);
@@ -139,7 +156,14 @@ impl Follower {
             let first = blocks.first().map(|b| b.block.header.height);
             return Err(BadAnswer::WrongRange { asked: range, first, count: blocks.len() });
         }
-        let taken = blocks.iter().filter_map(|b| self.chain.ingest(b)).count();
+        let mut taken = 0;
+        for block in blocks {
+            let Some(row) = self.chain.ingest(block) else { continue };
+            taken += 1;
+            if row.verdict == Verdict::Verified && row.finality.is_some() {
+                self.consensus.on_final(row.height, now_ms);
+            }
+        }
         let head = self.chain.last_taken().unwrap_or(0);
         self.sync.completed(&peer, Outcome::Applied { head }, now_ms);
         self.release();
@@ -183,6 +207,29 @@ impl Follower {
         self.announced = kept;
     }
 
+    /// A message on the proposals topic: checked and counted at once (see
+    /// [`Consensus::on_proposal`]).
+    pub fn on_proposal(&mut self, source: PeerId, id: MessageId, data: &[u8], now_ms: u64) {
+        let registry = self.chain.registry().map(|k| &k.registry);
+        let finalized = self.chain.finalized();
+        let acceptance = self.consensus.on_proposal(data, registry, finalized, now_ms);
+        self.validate(id, source, acceptance);
+    }
+
+    /// A message on the votes topic: checked and tallied at once (see
+    /// [`Consensus::on_vote`]).
+    pub fn on_vote(&mut self, source: PeerId, id: MessageId, data: &[u8]) {
+        let registry = self.chain.registry().map(|k| &k.registry);
+        let finalized = self.chain.finalized();
+        let acceptance = self.consensus.on_vote(data, registry, finalized);
+        self.validate(id, source, acceptance);
+    }
+
+    /// What the page shows about consensus.
+    pub fn consensus_view(&self) -> ConsensusView {
+        self.consensus.view(self.chain.registry(), self.chain.finalized())
+    }
+
     /// The validations decided since the last call.
     pub fn take_validations(&mut self) -> Vec<Validation> {
         std::mem::take(&mut self.validations)
@@ -217,6 +264,25 @@ impl Follower {
             self.sync.set_local_head(self.chain.next().unwrap_or(u64::MAX).saturating_sub(1));
         }
         self.sync.peer_head(peer, head);
+    }
+
+    /// The key that must have signed `header`, or `None` if nobody may. Where
+    /// the page's registry says who signs its height, exactly that: the pinned
+    /// sequencer for a header naming no set, or its proposer if the header names
+    /// the registry's set and the proposer is in it. Elsewhere, the pinned
+    /// sequencer for a header naming no set, else its proposer (the block check
+    /// proves its membership before anything is accepted).
+    fn signer_of(&self, header: &Header) -> Option<SequencerPublicKey> {
+        let sequencer = self.chain.identity().sequencer;
+        let known = self.chain.registry().and_then(|k| k.registry.authority_for(header.height));
+        match known {
+            Some(Authority::Sequencer(_)) => (header.validators == Hash::ZERO).then_some(sequencer),
+            Some(Authority::Validators(set)) => (header.validators == set.hash()
+                && set.get(&header.proposer).is_some())
+            .then_some(header.proposer),
+            None if header.validators == Hash::ZERO => Some(sequencer),
+            None => Some(header.proposer),
+        }
     }
 
     /// Accept a header whose very block was accepted here, reject one whose block

@@ -57,7 +57,10 @@ pub async fn run(config: NodeConfig, observe: impl FnMut(&PeerView)) {
             return;
         }
     };
-    let blocks_topic = Topic::Blocks.on(&config.identity.chain_id).hash();
+    let topics = [Topic::Blocks, Topic::Proposals, Topic::Votes]
+        .map(|t| (Topic::on(t, &config.identity.chain_id).hash(), t))
+        .into_iter()
+        .collect();
     let genesis_hash = config.identity.genesis_hash;
     let node = Node {
         swarm,
@@ -70,7 +73,7 @@ pub async fn run(config: NodeConfig, observe: impl FnMut(&PeerView)) {
         asked: HashMap::new(),
         status_asked: Vec::new(),
         checked: HashSet::new(),
-        blocks_topic,
+        topics,
         genesis_hash,
     };
     node.run(observe).await;
@@ -99,7 +102,8 @@ struct Node {
     status_asked: Vec<(PeerId, ResponseChannel<SyncResponse>)>,
     /// Peers whose status checked out.
     checked: HashSet<PeerId>,
-    blocks_topic: TopicHash,
+    /// The gossip topics this page reads.
+    topics: HashMap<TopicHash, Topic>,
     genesis_hash: Hash,
 }
 
@@ -166,6 +170,7 @@ impl Node {
         self.view.verified_head = chain.verified_head().cloned();
         self.view.anchor = chain.anchor();
         self.view.claimed_head = self.follower.claimed_head();
+        self.view.consensus = self.follower.consensus_view();
         if self.view.timings.first_verified_ms.is_none()
             && self.view.rows.iter().any(|r| r.verdict == Verdict::Verified)
         {
@@ -253,23 +258,18 @@ impl Node {
                 message_id,
                 message,
             }) => {
+                let (source, data, now) = (propagation_source, &message.data, now_ms() as u64);
+                let verdict = match self.topics.get(&message.topic).copied() {
+                    None => MessageAcceptance::Ignore,
+                    Some(topic) if data.len() > gossip_limit(topic) => MessageAcceptance::Reject,
+                    Some(Topic::Proposals) => {
+                        return self.follower.on_proposal(source, message_id, data, now);
+                    }
+                    Some(Topic::Votes) => return self.follower.on_vote(source, message_id, data),
+                    Some(_) => return self.follower.on_header(source, message_id, data, now),
+                };
                 let gossip = &mut self.swarm.behaviour_mut().gossipsub;
-                if message.topic != self.blocks_topic {
-                    gossip.report_message_validation_result(
-                        &message_id,
-                        &propagation_source,
-                        MessageAcceptance::Ignore,
-                    );
-                } else if message.data.len() > gossip_limit(Topic::Blocks) {
-                    gossip.report_message_validation_result(
-                        &message_id,
-                        &propagation_source,
-                        MessageAcceptance::Reject,
-                    );
-                } else {
-                    let now = now_ms() as u64;
-                    self.follower.on_header(propagation_source, message_id, &message.data, now);
-                }
+                gossip.report_message_validation_result(&message_id, &source, verdict);
             }
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {

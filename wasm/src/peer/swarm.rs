@@ -52,11 +52,9 @@ pub fn build(chain: &ChainId) -> Result<Swarm<Behaviour>, String> {
         .map_err(|e| format!("setting up the behaviour: {e}"))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
         .build();
-    // A browser checks blocks; it has no use for the mempool's or (until it
-    // votes) the validators' traffic.
-    for topic in [Topic::Transactions, Topic::Proposals, Topic::Votes] {
-        swarm.behaviour_mut().gossipsub.unsubscribe(&topic.on(chain));
-    }
+    // A browser checks blocks and watches consensus (proposals and votes, each
+    // checked before it counts); it has no use for the mempool's traffic.
+    swarm.behaviour_mut().gossipsub.unsubscribe(&Topic::Transactions.on(chain));
     // A WebRTC-direct connection whose peer died is never reported closed by the
     // transport (libp2p-webrtc-websys does not watch the peer connection's
     // state), so the page pings its peers often and drops a connection whose

@@ -1,6 +1,6 @@
 //! What the page says about each block it lists, and why.
 
-use crate::BlockSummary;
+use crate::{BlockSummary, Finality};
 
 /// The outcome of checking one block. Only [`Verdict::Verified`] and
 /// [`Verdict::Genesis`] mean "checked in this browser"; an anchor is assumed.
@@ -51,6 +51,10 @@ pub struct BlockRow {
     /// `None` when the block did not even decode.
     pub summary: Option<BlockSummary>,
     pub verdict: Verdict,
+    /// What made the block final, when it was accepted: the sequencer's
+    /// signature, or a commit certificate checked here. `None` for genesis and
+    /// for rejected blocks.
+    pub finality: Option<Finality>,
 }
 
 /// The newest block whose state this page checked itself: what the facts panel

@@ -2,6 +2,7 @@
 //! that took, and the blocks it checked. Plain data, replaced whole on every
 //! change, so the page only draws it.
 
+use super::consensus::ConsensusView;
 use super::dial::Transport;
 use super::verdict::{BlockRow, VerifiedHead};
 
@@ -66,6 +67,8 @@ pub struct PeerView {
     pub rows: Vec<BlockRow>,
     pub verified_head: Option<VerifiedHead>,
     pub anchor: Option<u64>,
+    /// Mode, epoch, rounds, votes, finality latency and the validator set.
+    pub consensus: ConsensusView,
 }
 
 impl PeerView {

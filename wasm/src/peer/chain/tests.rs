@@ -224,3 +224,227 @@ fn a_block_of_another_chain_is_rejected() {
     let why = reason(&c, 1);
     assert!(why.contains("chain"), "{why}");
 }
+
+// --- proof of stake ---------------------------------------------------------------
+
+mod pos {
+    use starling_core::staking::Mode;
+
+    use super::*;
+    use crate::Finality;
+    use crate::test_chain::PosChain;
+
+    const SWITCH: u64 = PosChain::SWITCH;
+
+    fn identity(chain: &PosChain) -> ChainIdentity {
+        ChainIdentity::parse(CHAIN, &chain.genesis.hash().to_string(), &chain.sequencer_hex())
+            .unwrap()
+    }
+
+    /// A chain started at the head `head` claims, fed `chain`'s blocks up to it.
+    fn follow(chain: &PosChain, head: u64) -> Chain {
+        let mut c = Chain::new(identity(chain));
+        let start = c.start(head);
+        take(&mut c, chain, start..=head);
+        c
+    }
+
+    fn take(c: &mut Chain, chain: &PosChain, heights: impl IntoIterator<Item = u64>) {
+        for h in heights {
+            c.ingest(&chain.synced(h)).expect("the chain expects this block");
+        }
+    }
+
+    fn certified(signers: usize) -> Finality {
+        let total = 4 * PosChain::STAKE;
+        Finality::Certified {
+            round: 0,
+            signers,
+            power: signers as u64 * PosChain::STAKE,
+            total_power: total,
+            validators: 4,
+        }
+    }
+
+    /// Proves the page follows a chain from genesis across the switch to proof
+    /// of stake: the sequencer's blocks are final by its signature, every block
+    /// from the switch on is verified with a certificate of all four validators,
+    /// and the page holds the verified registry, in proof of stake.
+    #[test]
+    fn follows_a_chain_across_the_switch_to_proof_of_stake() {
+        let chain = PosChain::build(SWITCH as usize + 4);
+        let head = SWITCH + 4;
+        assert_eq!(chain.block(SWITCH - 1).header.validators, starling_core::types::Hash::ZERO);
+        assert_ne!(chain.block(SWITCH).header.validators, starling_core::types::Hash::ZERO);
+        let c = follow(&chain, head);
+        for row in c.rows() {
+            match row.height {
+                0 => assert_eq!(row.verdict, Verdict::Genesis),
+                h if h < SWITCH => assert_eq!(
+                    (&row.verdict, &row.finality),
+                    (&Verdict::Verified, &Some(Finality::Sequencer)),
+                    "block {h}"
+                ),
+                h => assert_eq!(
+                    (&row.verdict, &row.finality),
+                    (&Verdict::Verified, &Some(certified(4))),
+                    "block {h}"
+                ),
+            }
+        }
+        assert_eq!(c.finalized(), Some(head));
+        assert_eq!(c.verified_head().unwrap().height, head);
+        let known = c.registry().unwrap();
+        assert_eq!((known.height, known.verified), (head, true));
+        assert_eq!(known.registry.mode(), Mode::Pos);
+        assert_eq!(known.registry.mode_since().since_epoch * PosChain::EPOCH_LENGTH, SWITCH);
+    }
+
+    /// Proves a proof-of-stake block that comes without its certificate is
+    /// rejected, though the block itself is valid, and so is every block after it.
+    #[test]
+    fn a_pos_block_without_its_certificate_is_rejected_and_so_are_its_descendants() {
+        let chain = PosChain::build(SWITCH as usize + 3);
+        let mut c = follow(&chain, SWITCH);
+        let bare = SyncedBlock { certificate: None, ..chain.synced(SWITCH + 1) };
+        let row = c.ingest(&bare).unwrap();
+        assert_eq!(
+            row.verdict,
+            Verdict::Rejected(format!(
+                "proof-of-stake block {} came without its commit certificate",
+                SWITCH + 1
+            ))
+        );
+        assert_eq!(row.finality, None);
+        take(&mut c, &chain, [SWITCH + 2, SWITCH + 3]);
+        assert_eq!(reason(&c, SWITCH + 3), format!("builds on rejected block {}", SWITCH + 1));
+        assert_eq!(c.finalized(), Some(SWITCH), "the last final block is the one before");
+    }
+
+    /// Proves certificates that do not make the block final are rejected: short
+    /// of a quorum (two of four), for another block, with a forged precommit,
+    /// and a single-stage certificate's worth of nothing (no signatures).
+    #[test]
+    fn certificates_that_do_not_make_the_block_final_are_rejected() {
+        let chain = PosChain::build(SWITCH as usize + 1);
+        let height = SWITCH + 1;
+        let set = chain.set(height).unwrap();
+        let block = chain.block(height);
+        let short = chain.certify(set, block, 2);
+        let of_parent = chain.certify(set, chain.block(SWITCH), 4);
+        let mut forged = chain.certify(set, block, 4);
+        forged.signatures[1].signature = forged.signatures[0].signature;
+        let mut empty = chain.certify(set, block, 4);
+        empty.signatures.clear();
+        let cases = [
+            (short, "not more than 2/3"),
+            (of_parent, "certificate is for height"),
+            (forged, "precommit of validator #1"),
+            (empty, "0 of 512 power"),
+        ];
+        for (certificate, expected) in cases {
+            let mut c = follow(&chain, SWITCH);
+            let bad = SyncedBlock { certificate: Some(certificate), ..chain.synced(height) };
+            let why = match c.ingest(&bad).unwrap().verdict {
+                Verdict::Rejected(why) => why,
+                other => panic!("accepted with a bad certificate: {other:?}"),
+            };
+            assert!(why.starts_with("commit certificate: "), "{why}");
+            assert!(why.contains(expected), "{why} should say {expected}");
+        }
+        // The honest certificate passes on the same parent.
+        let mut c = follow(&chain, SWITCH);
+        assert_eq!(c.ingest(&chain.synced(height)).unwrap().verdict, Verdict::Verified);
+    }
+
+    /// Proves a certificate signed by three of four (more than two thirds of the
+    /// power) is enough, and the row says how much signed.
+    #[test]
+    fn three_of_four_validators_make_a_block_final() {
+        let chain = PosChain::build(SWITCH as usize + 1);
+        let height = SWITCH + 1;
+        let three = chain.certify(chain.set(height).unwrap(), chain.block(height), 3);
+        let mut c = follow(&chain, SWITCH);
+        let row = c.ingest(&SyncedBlock { certificate: Some(three), ..chain.synced(height) });
+        let row = row.unwrap();
+        assert_eq!((row.verdict, row.finality), (Verdict::Verified, Some(certified(3))));
+    }
+
+    /// Proves a proof-of-stake block signed by a key outside the set (here the
+    /// old sequencer, whose blocks the page accepted until the switch) is
+    /// rejected.
+    #[test]
+    fn a_pos_block_signed_by_the_old_sequencer_is_rejected() {
+        let chain = PosChain::build(SWITCH as usize);
+        let mut c = follow(&chain, SWITCH - 1);
+        let good = chain.block(SWITCH);
+        let header = starling_core::types::Header {
+            proposer: chain.sequencer.public_key(),
+            ..good.header.clone()
+        };
+        let forged = header.seal_with(&chain.sequencer, good.transactions.clone(), None);
+        let synced = SyncedBlock { block: forged, ..chain.synced(SWITCH) };
+        let why = match c.ingest(&synced).unwrap().verdict {
+            Verdict::Rejected(why) => why,
+            other => panic!("{other:?}"),
+        };
+        assert!(why.contains("not in the validator set"), "{why}");
+    }
+
+    /// Proves a page joining a long proof-of-stake chain takes its anchor with
+    /// the anchor's certificate checked against the set the header names (read
+    /// from the registry in the anchor's witness, assumed with it), and verifies
+    /// the blocks after it.
+    #[test]
+    fn joins_a_pos_chain_at_a_certified_anchor() {
+        let head = SWITCH + WINDOW + 1;
+        let chain = PosChain::build(head as usize);
+        let c = follow(&chain, head);
+        let anchor = head - (WINDOW - 1);
+        assert_eq!(c.anchor(), Some(anchor));
+        let rows = c.rows();
+        assert_eq!(rows.last().unwrap().verdict, Verdict::Anchor);
+        assert_eq!(rows.last().unwrap().finality, Some(certified(4)));
+        assert!(rows[..rows.len() - 1].iter().all(|r| r.verdict == Verdict::Verified));
+        assert_eq!(c.finalized(), Some(head));
+        assert!(c.registry().unwrap().verified, "the registry of a verified block");
+    }
+
+    /// Proves a proof-of-stake anchor without a certificate, with a bad one, or
+    /// without the registry that names its set, is rejected.
+    #[test]
+    fn a_pos_anchor_must_be_certified() {
+        let head = SWITCH + WINDOW + 1;
+        let chain = PosChain::build(head as usize);
+        let anchor = head - (WINDOW - 1);
+        let set = chain.set(anchor).unwrap();
+        let short = chain.certify(set, chain.block(anchor), 2);
+        let cases = [
+            (SyncedBlock { certificate: None, ..chain.synced(anchor) }, "without its commit"),
+            (SyncedBlock { certificate: Some(short), ..chain.synced(anchor) }, "2/3"),
+            (SyncedBlock { witness: None, ..chain.synced(anchor) }, "no staking registry"),
+        ];
+        for (synced, expected) in cases {
+            let mut c = Chain::new(identity(&chain));
+            c.start(head);
+            let row = c.ingest(&synced).unwrap();
+            assert!(
+                matches!(&row.verdict, Verdict::Rejected(why) if why.contains(expected)),
+                "{:?} should say {expected}",
+                row.verdict
+            );
+            assert_eq!(c.anchor(), None);
+        }
+    }
+
+    /// Proves the registry the page holds before the switch says when it comes.
+    #[test]
+    fn the_registry_before_the_switch_schedules_it() {
+        let chain = PosChain::build(5);
+        let c = follow(&chain, 5);
+        let known = c.registry().unwrap();
+        assert_eq!(known.registry.mode(), Mode::Single);
+        assert_eq!(known.registry.mode_at(SWITCH / PosChain::EPOCH_LENGTH), Some(Mode::Pos));
+        assert_eq!(c.finalized(), Some(5), "sequencer blocks are final by their signature");
+    }
+}

@@ -249,3 +249,145 @@ fn refusals_failures_and_disconnects() {
     f.peer_gone(&second);
     assert_eq!(f.poll(SYNC.rest_ms + 2), None, "a gone peer is not asked");
 }
+
+// --- proof of stake ---------------------------------------------------------------
+
+mod pos {
+    use starling_core::consensus::{VoteKind, proposer};
+    use starling_core::types::Hash;
+
+    use super::*;
+    use crate::Finality;
+    use crate::test_chain::PosChain;
+
+    const SWITCH: u64 = PosChain::SWITCH;
+
+    fn follower(chain: &PosChain) -> Follower {
+        let genesis = chain.genesis.hash().to_string();
+        let id = ChainIdentity::parse(CHAIN, &genesis, &chain.sequencer_hex()).unwrap();
+        Follower::new(id, chain.genesis.clone())
+    }
+
+    fn status(chain: &PosChain, head: u64) -> PeerStatus {
+        PeerStatus {
+            genesis_hash: chain.genesis.hash(),
+            head_height: head,
+            head_hash: chain.block(head).hash(),
+            snapshot_height: None,
+        }
+    }
+
+    fn serve_all(f: &mut Follower, chain: &PosChain, now: u64) {
+        while let Some((p, request)) = f.poll(now) {
+            let SyncRequest::Blocks { from, count, .. } = request else { panic!("{request:?}") };
+            let blocks: Vec<SyncedBlock> =
+                (from..from + u64::from(count)).map(|h| chain.synced(h)).collect();
+            f.on_blocks(p, &blocks, now).unwrap();
+        }
+    }
+
+    fn header(chain: &PosChain, height: u64) -> Vec<u8> {
+        SignedHeader::of(chain.block(height)).encode_message()
+    }
+
+    /// Proves the follower crosses the switch: a header signed by its
+    /// validator-proposer is held like the sequencer's, then accepted once its
+    /// block verified with its certificate.
+    #[test]
+    fn validator_signed_headers_are_followed_past_the_switch() {
+        let chain = PosChain::build(SWITCH as usize + 3);
+        let mut f = follower(&chain);
+        f.on_status(peer(1), &status(&chain, SWITCH - 2)).unwrap();
+        serve_all(&mut f, &chain, 0);
+        for height in SWITCH - 1..=SWITCH + 3 {
+            f.on_header(peer(1), id(height as u8), &header(&chain, height), 1);
+            assert_eq!(acceptances(&mut f), vec![], "block {height} is held");
+            serve_all(&mut f, &chain, 2);
+            assert_eq!(acceptances(&mut f), vec![(id(height as u8), MessageAcceptance::Accept)]);
+        }
+        let row = f.chain().row(SWITCH + 3).unwrap();
+        assert_eq!(row.verdict, Verdict::Verified);
+        assert!(matches!(row.finality, Some(Finality::Certified { signers: 4, .. })));
+        assert_eq!(f.chain().finalized(), Some(SWITCH + 3));
+    }
+
+    /// Proves a proof-of-stake header is rejected when its signer may not sign
+    /// it: before the page holds a registry, only a bad signature over its own
+    /// proposer counts; once it holds one, a header signed by a key outside the
+    /// set, naming another set, or claiming the sequencer at a validators' height.
+    #[test]
+    fn headers_whose_signer_may_not_sign_are_rejected() {
+        let chain = PosChain::build(SWITCH as usize + 2);
+        let outsider = SequencerKey::from_seed(&[77; 32]);
+        let target = chain.block(SWITCH + 2);
+        let signed_by = |key: &SequencerKey, validators: Hash| {
+            let header = starling_core::types::Header {
+                proposer: key.public_key(),
+                validators,
+                ..target.header.clone()
+            };
+            SignedHeader::of(&header.seal(key, vec![])).encode_message()
+        };
+        // No registry yet: a header naming a set is checked against its proposer.
+        let mut fresh = follower(&chain);
+        fresh.on_header(peer(1), id(1), &signed_by(&outsider, target.header.validators), 0);
+        let mut forged = SignedHeader::of(target);
+        forged.signature.0[0] ^= 1;
+        fresh.on_header(peer(1), id(2), &forged.encode_message(), 0);
+        assert_eq!(acceptances(&mut fresh), vec![(id(2), MessageAcceptance::Reject)]);
+
+        let mut f = follower(&chain);
+        f.on_status(peer(1), &status(&chain, SWITCH)).unwrap();
+        serve_all(&mut f, &chain, 0);
+        assert!(f.chain().registry().is_some());
+        f.on_header(peer(1), id(3), &signed_by(&outsider, target.header.validators), 0);
+        f.on_header(peer(1), id(4), &signed_by(&chain.sequencer, Hash::ZERO), 0);
+        let member = chain.key_of(target.header.proposer);
+        f.on_header(peer(1), id(5), &signed_by(member, Hash([7; 32])), 0);
+        f.on_header(peer(1), id(6), &header(&chain, SWITCH + 2), 0);
+        assert_eq!(
+            acceptances(&mut f),
+            (3..=5).map(|i| (id(i), MessageAcceptance::Reject)).collect::<Vec<_>>(),
+            "the honest header (6) is held for its block"
+        );
+    }
+
+    /// Proves the follower routes proposals and votes to the consensus view and
+    /// answers gossip for each: a valid vote and proposal are accepted, a forged
+    /// one rejected; the view then shows the tally, the round's proposer and,
+    /// once the block verified, its finality latency.
+    #[test]
+    fn proposals_and_votes_are_checked_tallied_and_timed() {
+        let chain = PosChain::build(SWITCH as usize + 2);
+        let mut f = follower(&chain);
+        f.on_status(peer(1), &status(&chain, SWITCH + 1)).unwrap();
+        serve_all(&mut f, &chain, 0);
+        let height = SWITCH + 2;
+        let set = chain.set(height).unwrap();
+        let proposer_key = chain.key_of(proposer(set, height, 0).key);
+        let proposal = chain.proposal(proposer_key, height, 0).encode_message();
+        f.on_proposal(peer(1), id(1), &proposal, 1_000);
+        for (i, v) in set.validators().iter().enumerate() {
+            let vote = chain.vote(chain.key_of(v.key), height, 0, VoteKind::Prevote, None);
+            f.on_vote(peer(1), id(10 + i as u8), &vote.encode_message());
+        }
+        let mut forged = chain.vote(proposer_key, height, 0, VoteKind::Precommit, None);
+        forged.vote.round = 9;
+        f.on_vote(peer(1), id(20), &forged.encode_message());
+        let got = acceptances(&mut f);
+        assert_eq!(got.len(), 6);
+        assert!(got[..5].iter().all(|(_, a)| *a == MessageAcceptance::Accept), "{got:?}");
+        assert_eq!(got[5], (id(20), MessageAcceptance::Reject));
+
+        f.on_status(peer(1), &status(&chain, height)).unwrap();
+        serve_all(&mut f, &chain, 1_750);
+        let view = f.consensus_view();
+        assert_eq!(view.finalized, Some(height));
+        assert_eq!(view.latency.unwrap().median_ms, 750);
+        assert_eq!(view.tallies[0].prevotes.count, 4);
+        let latest = view.latest.unwrap();
+        assert_eq!(latest.proposer, Some(proposer_key.public_key().to_string()));
+        assert!(latest.proposal_seen);
+        assert_eq!(view.validators.unwrap().members.len(), 4);
+    }
+}
