@@ -29,7 +29,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -41,6 +40,7 @@ import {
   startDaemon,
   startLyingSequencer,
   waitForFirstBlock,
+  withPage as withPageOf,
 } from "./harness.mjs";
 
 let daemon;
@@ -56,29 +56,8 @@ after(async () => {
   await daemon?.remove();
 });
 
-/**
- * Runs `body(page)` in a fresh browser context. On failure, saves a screenshot
- * and prints the daemon's last log lines and the page's errors before rethrowing.
- */
-async function withPage(name, body) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && pageErrors.push(`console: ${m.text()}`));
-  try {
-    await body(page, pageErrors);
-  } catch (error) {
-    const shot = path.join(tmpdir(), `starling-${name}-${Date.now()}.png`);
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-    console.error(`screenshot of the failing page: ${shot}`);
-    console.error(`page errors:\n  ${pageErrors.join("\n  ") || "(none)"}`);
-    console.error(`daemon log (last 40 lines):\n  ${daemon.log.slice(-40).join("\n  ")}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
+/** `withPage` of the harness, on this file's browser and daemon. */
+const withPage = (name, body) => withPageOf(browser, daemon, name, body);
 
 /** The latest height the page verified itself (not a peer's claimed head). */
 async function shownHeight(page) {

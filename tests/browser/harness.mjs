@@ -178,3 +178,28 @@ export async function networkFacts(page) {
 export async function waitForFirstBlock(page, timeout) {
   await page.locator('[data-testid="time-to-first-block"][data-ms]').waitFor({ timeout });
 }
+
+/**
+ * Runs `body(page, pageErrors)` in a fresh context of `browser`. On failure,
+ * saves a screenshot and prints the page's errors and the last lines of
+ * `daemon`'s log before rethrowing.
+ */
+export async function withPage(browser, daemon, name, body) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && pageErrors.push(`console: ${m.text()}`));
+  try {
+    await body(page, pageErrors);
+  } catch (error) {
+    const shot = path.join(tmpdir(), `starling-${name}-${Date.now()}.png`);
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    console.error(`screenshot of the failing page: ${shot}`);
+    console.error(`page errors:\n  ${pageErrors.join("\n  ") || "(none)"}`);
+    console.error(`daemon log (last 40 lines):\n  ${daemon.log.slice(-40).join("\n  ")}`);
+    throw error;
+  } finally {
+    await context.close();
+  }
+}

@@ -24,10 +24,13 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { tmpdir } from "node:os";
-import path from "node:path";
 
-import { launchBrowser, startDaemon, waitForFirstBlock } from "./harness.mjs";
+import {
+  launchBrowser,
+  startDaemon,
+  waitForFirstBlock,
+  withPage as withPageOf,
+} from "./harness.mjs";
 
 /** Where the devnet's defaults switch to proof of stake when stakes land in epoch 0. */
 const USUAL_SWITCH = 30;
@@ -69,29 +72,8 @@ async function rowsSeen(page) {
   return new Map(await page.evaluate(() => [...window.rowsSeen.entries()]));
 }
 
-/**
- * Runs `body(page, pageErrors)` in a fresh context; on failure saves a
- * screenshot and prints the page's errors and the devnet's last lines.
- */
-async function withPage(name, body) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => m.type() === "error" && pageErrors.push(`console: ${m.text()}`));
-  try {
-    await body(page, pageErrors);
-  } catch (error) {
-    const shot = path.join(tmpdir(), `starling-${name}-${Date.now()}.png`);
-    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-    console.error(`screenshot of the failing page: ${shot}`);
-    console.error(`page errors:\n  ${pageErrors.join("\n  ") || "(none)"}`);
-    console.error(`devnet log (last 40 lines):\n  ${daemon.log.slice(-40).join("\n  ")}`);
-    throw error;
-  } finally {
-    await context.close();
-  }
-}
+/** `withPage` of the harness, on this file's browser and daemon. */
+const withPage = (name, body) => withPageOf(browser, daemon, name, body);
 
 test("the page follows the chain past the switch to proof of stake and shows consensus", { timeout: 90_000 }, async () => {
   await withPage("pos-switch", async (page, pageErrors) => {
