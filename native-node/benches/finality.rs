@@ -19,7 +19,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Daemon, Watched};
+use common::{Daemon, Watched, wait};
 use serde_json::{Value, json};
 use starling_core::crypto::StarkSecretKey;
 use starling_core::encoding::Message;
@@ -49,28 +49,12 @@ fn main() {
 
     eprintln!("proof of stake: four validator processes...");
     let pos_dir = dir.path().join("pos");
-    let mut devnet = Watched::start(&[
-        "devnet",
-        "--validators",
-        "4",
-        "--http-port",
-        "0",
-        "--demo-tps",
-        "0",
-        "--block-time-ms",
-        BLOCK_MS,
-        "--accounts",
-        &accounts,
-        "--data-dir",
-        pos_dir.to_str().unwrap(),
-    ]);
-    let lines = devnet.stdout_lines(5, 120);
-    let rpc = format!("{}rpc", lines[1].split_once(' ').unwrap().1);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while call(&rpc, "starling_status", json!([]))["mode"] != "pos" {
-        assert!(Instant::now() < deadline, "the devnet never switched to proof of stake");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let flags = ["--demo-tps", "0", "--block-time-ms", BLOCK_MS, "--accounts", &accounts];
+    let (mut devnet, _, urls) = Watched::validator_devnet(&pos_dir, 4, &flags);
+    let rpc = format!("{}rpc", urls[0]);
+    wait(180, "the switch to proof of stake", || {
+        call(&rpc, "starling_status", json!([]))["mode"] == "pos"
+    });
     let pos = measure(&rpc);
     let _ = devnet.terminate(30);
 

@@ -10,9 +10,9 @@ mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{BIN, Daemon, Watched, demo_key};
+use common::{BIN, Daemon, Watched, demo_key, metric_at, wait};
 use serde_json::{Value, json};
 use starling_core::consensus::{
     CommitCertificate, SignedVote, Validator, ValidatorSet, Vote, VoteKind,
@@ -24,13 +24,13 @@ use starling_core::types::{Address, Block, Call, ChainId, Hash, TxBody};
 
 /// A node of the devnet, reached over RPC.
 struct Node {
+    url: String,
     rpc: String,
-    metrics: String,
 }
 
 impl Node {
     fn new(url: &str) -> Self {
-        Self { rpc: format!("{url}rpc"), metrics: format!("{url}metrics") }
+        Self { url: url.to_string(), rpc: format!("{url}rpc") }
     }
 
     fn try_call(&self, method: &str, params: Value) -> Option<Value> {
@@ -51,18 +51,7 @@ impl Node {
     }
 
     fn metric(&self, name: &str) -> f64 {
-        let text = ureq::get(&self.metrics).call().unwrap().into_string().unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no sample {name}"))
-    }
-}
-
-fn wait(secs: u64, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
+        metric_at(&self.url, name)
     }
 }
 
@@ -155,22 +144,7 @@ impl Drop for Restarted {
 fn four_validators_decide_survive_a_kill_and_slash_a_double_signer() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("devnet");
-    let mut devnet = Watched::start(&[
-        "devnet",
-        "--validators",
-        "4",
-        "--http-port",
-        "0",
-        "--block-time-ms",
-        "300",
-        "--demo-tps",
-        "4",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    let lines = devnet.stdout_lines(5, 120);
-    let nodes: Vec<Node> =
-        (0..4).map(|i| Node::new(lines[1 + i].split_once(' ').unwrap().1)).collect();
+    let (mut devnet, nodes) = four_validators(&data, "4");
     let chain_id = ChainId::new(nodes[0].status()["chain_id"].as_str().unwrap()).unwrap();
     assert_eq!(nodes[0].status()["mode"], "single", "a devnet starts with one sequencer");
 
@@ -262,24 +236,17 @@ fn four_validators_decide_survive_a_kill_and_slash_a_double_signer() {
     let _ = devnet.terminate(30);
 }
 
-/// Starts `starling devnet --validators 4` in `data` and waits for proof of stake.
+/// Starts `starling devnet --validators 4` in `data` (300 ms blocks, `demo_tps`
+/// demo transfers per second).
+fn four_validators(data: &Path, demo_tps: &str) -> (Watched, Vec<Node>) {
+    let flags = ["--block-time-ms", "300", "--demo-tps", demo_tps];
+    let (devnet, _, urls) = Watched::validator_devnet(data, 4, &flags);
+    (devnet, urls.iter().map(|url| Node::new(url)).collect())
+}
+
+/// [`four_validators`], once proof of stake is active.
 fn pos_devnet(data: &Path) -> (Watched, Vec<Node>) {
-    let mut devnet = Watched::start(&[
-        "devnet",
-        "--validators",
-        "4",
-        "--http-port",
-        "0",
-        "--block-time-ms",
-        "300",
-        "--demo-tps",
-        "2",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    let lines = devnet.stdout_lines(5, 120);
-    let nodes: Vec<Node> =
-        (0..4).map(|i| Node::new(lines[1 + i].split_once(' ').unwrap().1)).collect();
+    let (devnet, nodes) = four_validators(data, "2");
     wait(120, "proof of stake", || nodes[0].status()["mode"] == "pos");
     (devnet, nodes)
 }

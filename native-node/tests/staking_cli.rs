@@ -212,28 +212,8 @@ fn port_of(url: &str) -> u16 {
 fn a_devnet_of_three_validators_stakes_on_chain() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("devnet");
-    let mut devnet = Watched::start(&[
-        "devnet",
-        "--validators",
-        "3",
-        "--http-port",
-        "0",
-        "--block-time-ms",
-        "300",
-        "--demo-tps",
-        "4",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    let lines = devnet.stdout_lines(4, 120);
-    let page = lines[0].clone();
-    let urls: Vec<String> = (0..3)
-        .map(|i| {
-            let (name, url) = lines[1 + i].split_once(' ').unwrap();
-            assert_eq!(name, format!("validator-{i}"));
-            url.to_string()
-        })
-        .collect();
+    let (mut devnet, page, urls) =
+        Watched::validator_devnet(&data, 3, &["--block-time-ms", "300", "--demo-tps", "4"]);
     assert_eq!(page, urls[0], "the page is validator 0's");
     let base = port_of(&urls[0]);
     for (i, url) in urls.iter().enumerate() {

@@ -133,11 +133,7 @@ impl Daemon {
 
     /// Waits until `condition` holds, polling; panics after `secs` seconds.
     pub fn wait_for(&self, secs: u64, what: &str, mut condition: impl FnMut(&Self) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while !condition(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait(secs, what, || condition(self));
     }
 
     pub fn kill(&mut self) {
@@ -150,6 +146,24 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Waits until `condition` holds, polling; panics after `secs` seconds.
+pub fn wait(secs: u64, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The value of the Prometheus sample `name` that the node at `url` (its
+/// `http://host:port/`) shows at `/metrics` now.
+pub fn metric_at(url: &str, name: &str) -> f64 {
+    let text = ureq::get(&format!("{url}metrics")).call().unwrap().into_string().unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("/metrics has no sample {name}:\n{text}"))
 }
 
 /// Runs the CLI to completion; returns (success, stdout, stderr).
@@ -307,11 +321,7 @@ impl Daemon {
     /// The value of the Prometheus sample `name` (e.g. `starling_peers_banned_total`)
     /// that `/metrics` shows now.
     pub fn metric(&self, name: &str) -> f64 {
-        let text =
-            ureq::get(&format!("{}metrics", self.url)).call().unwrap().into_string().unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("/metrics has no sample {name}:\n{text}"))
+        metric_at(&self.url, name)
     }
 }
 
@@ -348,6 +358,26 @@ impl Watched {
         let stdout = collect(Box::new(child.stdout.take().unwrap()));
         let stderr = collect(Box::new(child.stderr.take().unwrap()));
         Self { child, stdout, stderr }
+    }
+
+    /// Runs `starling devnet --validators n` in `data` on free ports, with
+    /// `extra` flags; returns it with the page URL and validator i's URL at i
+    /// (from the lines it prints: the page first, then `validator-i URL`).
+    pub fn validator_devnet(data: &Path, n: usize, extra: &[&str]) -> (Self, String, Vec<String>) {
+        let count = n.to_string();
+        let mut args = vec!["devnet", "--validators", &count, "--http-port", "0", "--data-dir"];
+        args.push(data.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let mut devnet = Self::start(&args);
+        let lines = devnet.stdout_lines(1 + n, 120);
+        let urls = (0..n)
+            .map(|i| {
+                let (name, url) = lines[1 + i].split_once(' ').unwrap();
+                assert_eq!(name, format!("validator-{i}"));
+                url.to_string()
+            })
+            .collect();
+        (devnet, lines[0].clone(), urls)
     }
 
     /// Waits until stdout holds `n` lines; returns them. Panics (showing
