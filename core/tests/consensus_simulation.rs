@@ -11,16 +11,11 @@
 mod simulation;
 
 use simulation::scenario::{self, Trouble};
-use simulation::{Fault, finality_latency_table, run};
+use simulation::{Fault, failing_seeds, run};
 
 /// Runs `seeds` scenarios of `trouble` and fails with every broken seed.
 fn run_seeds(seeds: std::ops::Range<u64>, trouble: Trouble, validators: (u64, u64)) {
-    let failures: Vec<String> = seeds
-        .filter_map(|seed| {
-            let config = scenario::random(seed, trouble, validators);
-            run(&config).err().map(|e| format!("seed {seed} ({trouble:?}): {e}"))
-        })
-        .collect();
+    let failures = failing_seeds(seeds, trouble, validators);
     assert!(failures.is_empty(), "{} failing seeds:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -76,30 +71,4 @@ fn silent_third_stalls_the_network() {
     config.liveness_bound_ms = 5_000;
     let error = run(&config).unwrap_err();
     assert!(error.starts_with("liveness"), "{error}");
-}
-
-/// Soak: 16,000 more seeds, up to 10 validators, and 200 networks of 16-25.
-/// About 15 minutes with `--release`; run on demand.
-#[test]
-#[ignore]
-fn soak() {
-    run_seeds(100_000..104_000, Trouble::LossyLinks, (4, 10));
-    run_seeds(200_000..208_000, Trouble::Byzantine, (4, 10));
-    run_seeds(300_000..304_000, Trouble::Partition, (4, 10));
-    run_seeds(400_000..400_200, Trouble::Byzantine, (16, 25));
-}
-
-/// Simulated finality latency (from a node starting a height to deciding it)
-/// on healthy 50 ms links, for 4 to 1000 validators: median and p99 over every
-/// node and height. Prints the figures; run with `--ignored --nocapture`
-/// (about 1.5 minutes in the debug profile, mostly the 1000-validator network;
-/// `LATENCY_SIZES=4,64` picks sizes, 3 heights each).
-#[test]
-#[ignore]
-fn finality_latency() {
-    let sizes: Vec<(usize, u64)> = match std::env::var("LATENCY_SIZES") {
-        Ok(list) => list.split(',').map(|n| (n.parse().unwrap(), 3)).collect(),
-        Err(_) => vec![(4, 50), (16, 30), (64, 10), (256, 4), (1000, 3)],
-    };
-    println!("{}", finality_latency_table(&sizes));
 }

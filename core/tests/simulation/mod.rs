@@ -149,3 +149,18 @@ pub fn finality_latency_table(sizes: &[(usize, u64)]) -> String {
     }
     table
 }
+
+/// The seeds in `seeds` whose run of `trouble` (with a validator count drawn from
+/// `validators`) breaks a property, each with what broke.
+pub fn failing_seeds(
+    seeds: std::ops::Range<u64>,
+    trouble: scenario::Trouble,
+    validators: (u64, u64),
+) -> Vec<String> {
+    seeds
+        .filter_map(|seed| {
+            let config = scenario::random(seed, trouble, validators);
+            run(&config).err().map(|e| format!("seed {seed} ({trouble:?}): {e}"))
+        })
+        .collect()
+}
