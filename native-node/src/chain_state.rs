@@ -310,17 +310,20 @@ impl ChainState {
             .iter()
             .map(|((b, _), _)| b.transactions.iter().map(Transaction::hash).collect())
             .collect();
-        let registry = self.state.registry();
+        let last = applied.len().saturating_sub(1);
         let commits: Vec<BlockCommit<'_>> = applied
             .iter()
             .zip(&settled)
-            .map(|(((block, certificate), a), settled)| BlockCommit {
+            .enumerate()
+            .map(|(i, (((block, certificate), a), settled))| BlockCommit {
                 block,
                 witness: Some(&a.witness),
                 accounts: &a.accounts,
                 settled,
                 certificate: *certificate,
-                registry,
+                // The batch is one store transaction: the registry as the last
+                // block left it is written once.
+                registry: if i == last { self.state.registry() } else { None },
             })
             .collect();
         self.store.commit_blocks(&commits)
