@@ -51,6 +51,7 @@ pub mod exec;
 pub mod hash;
 pub mod keystore;
 pub mod mempool;
+pub mod proving;
 pub mod staking;
 pub mod state;
 pub mod types;

@@ -63,7 +63,7 @@ const LEAF_ELEMENTS: usize = 2 * DIGEST_ELEMENTS + 8;
 /// The four 16-bit limbs of a `u64`, least significant first. A 64-bit value does
 /// not fit one 31-bit element, and 16-bit limbs are what a STARK range-checks
 /// cheaply.
-fn u64_limbs(value: u64) -> [M31; 4] {
+pub fn u64_limbs(value: u64) -> [M31; 4] {
     core::array::from_fn(|i| M31::new(((value >> (16 * i)) & 0xffff) as u32))
 }
 

@@ -69,7 +69,7 @@ mod snapshot;
 mod tree;
 mod witness;
 
-pub use account::{Account, leaf_digest};
+pub use account::{Account, leaf_digest, u64_limbs};
 pub use error::StateError;
 pub use node::{EMPTY, KEY_BITS, Key, path_of};
 pub use partial::PartialState;

@@ -100,6 +100,12 @@ impl PartialState {
         Ok(())
     }
 
+    /// A proof of `address`'s account (or of its absence) against [`Self::root`],
+    /// or [`StateError::MissingWitness`] if the witness does not cover its path.
+    pub fn prove(&self, address: &Address) -> Result<MerkleProof, StateError> {
+        self.root.prove(&Key::of(address), address)
+    }
+
     /// The root of the whole state, with every update so far applied.
     pub fn root(&self) -> Hash {
         self.root.digest()
