@@ -65,6 +65,8 @@ pub mod config;
 pub mod lookups;
 pub mod relations;
 pub mod statement;
+#[cfg(test)]
+pub(crate) mod testing;
 #[cfg(feature = "prover")]
 pub mod trace;
 pub mod witness;

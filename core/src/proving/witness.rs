@@ -13,7 +13,9 @@ use core::fmt;
 
 use crate::chain::{ChainError, touched_accounts, validate_block};
 use crate::staking::{REGISTRY, StakingState};
-use crate::state::{Account, KEY_BITS, MerkleProof, PartialState, StateError, StateTree, StateView, Witness};
+use crate::state::{
+    Account, KEY_BITS, MerkleProof, PartialState, StateError, StateTree, StateView, Witness,
+};
 use crate::types::{Address, Block, Hash, Header};
 
 use super::statement::{BlockStatement, StatementError, TxKind};
@@ -107,7 +109,11 @@ impl BlockWitness {
     }
 
     /// As [`Self::record`], taking the witness from the parent's full state.
-    pub fn from_state(block: &Block, parent: &Header, state: &StateTree) -> Result<Self, WitnessError> {
+    pub fn from_state(
+        block: &Block,
+        parent: &Header,
+        state: &StateTree,
+    ) -> Result<Self, WitnessError> {
         let witness = state.witness(&touched_accounts(&block.transactions));
         Self::record(block, parent, &witness)
     }
@@ -133,7 +139,11 @@ fn align(
             let write = match recorded.next_if(|w| w.address == *address) {
                 Some(write) => write,
                 None if entry.kind == TxKind::BlockEnd => unchanged(end_state, REGISTRY)?,
-                None => return Err(WitnessError::Unprovable("execution wrote other accounts than the AIR models")),
+                None => {
+                    return Err(WitnessError::Unprovable(
+                        "execution wrote other accounts than the AIR models",
+                    ));
+                }
             };
             let dropped = entry.kind == TxKind::TransferZero && i == 1;
             if dropped && write.old != write.new {
@@ -212,5 +222,122 @@ impl StateView for Recorder {
         let new = self.state.get(&REGISTRY)?;
         self.writes.push(WriteWitness { new, ..write });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+    use crate::proving::testing::{TestChain, roots_of};
+    use crate::types::Call;
+
+    /// Checks the writes chain the statement's roots, each from the root the
+    /// previous one left.
+    fn assert_chains(witness: &BlockWitness) {
+        let mut root = witness.statement.pre_root;
+        for (i, write) in witness.writes.iter().enumerate() {
+            let (before, after) = roots_of(write);
+            assert_eq!(before, root, "write {i} does not start from the previous root");
+            root = after;
+        }
+        assert_eq!(root, witness.statement.post_root);
+        assert_eq!(witness.writes.len(), witness.statement.writes as usize);
+    }
+
+    /// Proves a block of transfers (to existing and new accounts, to self, of
+    /// zero) records one write per account the AIR models, ending with the
+    /// registry, and the writes chain the pre-state root to the post-state root.
+    #[test]
+    fn transfers_record_chained_writes() {
+        let mut chain = TestChain::new(&[1_000, 1_000, 1_000]);
+        let fresh =
+            crate::types::Address(crate::hash::hash_bytes(crate::hash::Domain::Address, b"new").0);
+        let txs = vec![
+            chain.pay(0, 0, 1, chain.address(1), 10),
+            chain.pay(1, 0, 2, fresh, 5),
+            chain.pay(2, 0, 1, chain.address(2), 7),
+            chain.pay(0, 1, 1, chain.address(2), 0),
+        ];
+        let (_, witness) = chain.next(txs);
+        let kinds: Vec<TxKind> = witness.statement.entries.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                TxKind::Transfer,
+                TxKind::Transfer,
+                TxKind::TransferToSelf,
+                TxKind::TransferZero,
+                TxKind::BlockEnd
+            ]
+        );
+        assert_eq!(witness.statement.writes, 2 + 2 + 1 + 1 + 1);
+        assert_eq!(witness.writes.last().unwrap().address, REGISTRY);
+        assert_chains(&witness);
+    }
+
+    /// Proves an empty block still has its block-end write (the registry,
+    /// unchanged in the single stage) and chains.
+    #[test]
+    fn empty_block_writes_the_registry_once() {
+        let mut chain = TestChain::new(&[1_000, 1_000]);
+        let (_, witness) = chain.next(vec![]);
+        assert_eq!(witness.writes.len(), 1);
+        assert_eq!(witness.writes[0].old, witness.writes[0].new);
+        assert_chains(&witness);
+    }
+
+    /// Proves staking calls write the sender and then the registry, and chain.
+    #[test]
+    fn staking_calls_write_sender_then_registry() {
+        let mut chain = TestChain::new(&[50_000, 1_000]);
+        let key = crate::crypto::SequencerKey::from_seed(&[9; 32]).public_key();
+        let stake = Call::Stake { consensus_key: key, amount: 2_000, commission_bps: 100 };
+        let (_, witness) = chain.next(vec![chain.tx(0, 0, 3, stake)]);
+        assert_eq!(witness.statement.entries[0].kind, TxKind::StakeDeposit);
+        assert_eq!(witness.writes[1].address, REGISTRY);
+        assert_eq!(witness.writes[1].new.balance, witness.writes[1].old.balance + 2_000);
+        assert_chains(&witness);
+    }
+
+    /// Proves many fresh recipients exercise every kind of write: updates,
+    /// inserts into empty subtrees and inserts that split another leaf.
+    #[test]
+    fn fresh_recipients_insert_and_split() {
+        let mut chain = TestChain::new(&[1_000_000]);
+        let txs: Vec<_> = (0..40u64)
+            .map(|i| {
+                let to = crate::types::Address(
+                    crate::hash::hash_bytes(crate::hash::Domain::Address, &i.to_le_bytes()).0,
+                );
+                chain.pay(0, i, 1, to, 1)
+            })
+            .collect();
+        let (_, witness) = chain.next(txs);
+        let (mut empty, mut split) = (0, 0);
+        for write in &witness.writes {
+            match write.path.occupant() {
+                None => empty += 1,
+                Some((a, _)) if *a != write.address => split += 1,
+                _ => {}
+            }
+        }
+        assert!(empty > 0 && split > 0, "empty {empty}, split {split}");
+        assert_chains(&witness);
+    }
+
+    /// Proves a block that does not apply is refused before anything is recorded.
+    #[test]
+    fn invalid_block_is_refused() {
+        let mut chain = TestChain::new(&[1_000, 1_000]);
+        let parent = chain.head.clone();
+        let before = chain.state.clone();
+        let (mut block, _) = chain.next(vec![chain.pay(0, 0, 1, chain.address(1), 10)]);
+        block.transactions.clear();
+        assert!(matches!(
+            BlockWitness::from_state(&block, &parent, &before),
+            Err(WitnessError::Chain(_))
+        ));
     }
 }
