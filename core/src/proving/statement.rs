@@ -74,9 +74,7 @@ impl TxKind {
                 TxKind::StakeDeposit
             }
             Call::UnstakeIntent | Call::UndelegateIntent { .. } => TxKind::StakeNeutral,
-            Call::Unstake | Call::Undelegate { .. } | Call::ClaimRewards => {
-                TxKind::StakeWithdraw
-            }
+            Call::Unstake | Call::Undelegate { .. } | Call::ClaimRewards => TxKind::StakeWithdraw,
             Call::Evidence { .. } => TxKind::StakeSlash,
         }
     }
@@ -206,7 +204,17 @@ fn tx_entry(index: u32, first_write: u32, tx: &Transaction) -> Result<TxEntry, S
     };
     let nonce = tx.body.nonce;
     let next_nonce = nonce.checked_add(1).ok_or(StatementError::NonceExhausted { index })?;
-    Ok(TxEntry { index, kind, first_write, sender, to, amount, fee: tx.body.fee, nonce, next_nonce })
+    Ok(TxEntry {
+        index,
+        kind,
+        first_write,
+        sender,
+        to,
+        amount,
+        fee: tx.body.fee,
+        nonce,
+        next_nonce,
+    })
 }
 
 impl TxEntry {
