@@ -37,6 +37,12 @@
 //!   fees go to them. Every header says which stage it was made in.
 //! - **Encoding** ([`encoding`]) is one deterministic, length-limited binary format
 //!   for everything hashed, signed or sent.
+//! - **Proving jobs** ([`jobs`]): every finalized block becomes a job, "prove this
+//!   block takes state root R to R′". Provers (native workers, browser tabs) lease
+//!   jobs for a bounded time, lowest first; the first valid proof of a job wins and
+//!   its prover is owed a reward; an expired lease returns the job to the pool.
+//!   The proven height, up to which every block is proven, is what settlement
+//!   follows.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
@@ -49,6 +55,7 @@ pub mod crypto;
 pub mod encoding;
 pub mod exec;
 pub mod hash;
+pub mod jobs;
 pub mod keystore;
 pub mod mempool;
 pub mod proving;
