@@ -67,4 +67,6 @@ pub mod relations;
 pub mod statement;
 #[cfg(feature = "prover")]
 pub mod trace;
+pub mod transaction;
+pub mod uint;
 pub mod witness;
