@@ -5,8 +5,8 @@
 //! # What a row proves
 //!
 //! A row uses (+1) its entry's [`Transaction`] tuple, exactly as
-//! [`TxEntry::elements`] lays it out, and one [`Write`] tuple per write of the
-//! entry: `[w, addr, old balance, old nonce, old staking, new balance, new
+//! [`TxEntry::elements`] lays it out, and one [`Write`] tuple per write of
+//! the entry: `[w, addr, old balance, old nonce, old staking, new balance, new
 //! nonce, new staking]` with `w = first_write` (the *sender write*) and, for
 //! the kinds that write twice, `w = first_write + 1` (the *second write*). The
 //! verifier yields the entry; the write component yields each write it proved
@@ -62,6 +62,21 @@
 //! preimage of its Poseidon2 digest. The public values (amount, fee, nonces)
 //! are built by the verifier from `u64`s.
 //!
+//! # What is left to others
+//!
+//! - *How much* a withdrawal or a slash is, and how the block end's issuance
+//!   is shared out: that is the registry's bookkeeping, which is not proven
+//!   ([`super`]). The AIR bounds the moves only: tokens leave the escrow only
+//!   to the sender (a withdrawal) or to nowhere (a slash), never more than it
+//!   holds, and the block end raises it by at most `a`.
+//! - The block end's `a` is the block reward plus the fees whatever the
+//!   stage, so in the single stage, where the native hook mints nothing, the
+//!   AIR still accepts a block end that mints up to `a` into the escrow.
+//! - Stateless rules (signatures, chain id, no transfer to the registry, a
+//!   canonical recipient) are the validators', as is the header.
+//! - The hidden value's cells on a row whose kind does not use it enter no
+//!   equation, only the byte lookups; the prover puts 0 there.
+//!
 //! # Layout
 //!
 //! One row, [`N_COLUMNS`] columns, in this order: eight kind flags (one per
@@ -88,9 +103,10 @@
 //! with `h` the hidden value. Every constraint is of degree at most 3 (the
 //! ternary carries; the sums are of degree 2), so the constraints are
 //! evaluated on a domain twice the trace's. Lookups are linear (multiplicity
-//! a sum of flags, elements columns or linear expressions) and batched in
+//! a sum of flags, elements columns or linear expressions in them) and batched in
 //! pairs: each pair's constraint is of degree 3.
 //!
+//! [`TxEntry::elements`]: super::statement::TxEntry::elements
 //! [`Transaction`]: super::relations::Transaction
 //! [`Write`]: super::relations::Write
 //! [`Byte`]: super::relations::Byte
@@ -427,7 +443,7 @@ impl<F: Felt> TxRow<F> {
             cells.nonce[i].clone() + self.next_nonce[i].clone() - self.nonce[i].clone()
         });
         concat(&[
-            &[self.first_write.clone()],
+            core::slice::from_ref(&self.first_write),
             &self.sender,
             &cells.old_balance,
             &cells.nonce,

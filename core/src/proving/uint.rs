@@ -61,7 +61,7 @@ pub fn constrain_sum<E: EvalAtRow>(
     for (i, (l, r)) in lhs.into_iter().zip(rhs).enumerate() {
         let mut constraint = l - r;
         if i > 0 {
-            constraint = constraint + carries[i - 1].clone();
+            constraint += carries[i - 1].clone();
         }
         if i < CARRIES {
             constraint = constraint - carries[i].clone() * LIMB_BASE;
@@ -123,10 +123,9 @@ pub fn carries(lhs: &[u64], rhs: &[u64]) -> ([i64; CARRIES], bool) {
         let excess = left + carry - right;
         exact &= excess.rem_euclid(1 << 16) == 0;
         carry = excess.div_euclid(1 << 16);
-        if i < CARRIES {
-            out[i] = carry;
-        } else {
-            exact &= carry == 0;
+        match out.get_mut(i) {
+            Some(slot) => *slot = carry,
+            None => exact &= carry == 0,
         }
     }
     (out, exact)
