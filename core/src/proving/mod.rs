@@ -69,4 +69,6 @@ pub mod statement;
 pub(crate) mod testing;
 #[cfg(feature = "prover")]
 pub mod trace;
+pub mod transaction;
+pub mod uint;
 pub mod witness;
