@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use crate::hash::M31;
 use crate::staking::REGISTRY;
 use crate::state::u64_limbs;
-use crate::types::{Address, Call, Hash, Transaction};
+use crate::types::{Address, Block, Call, Hash, Transaction};
 
 /// How the AIR treats one transaction (or the block end): which accounts it
 /// writes, in which order, and under which balance rule. The numbers are the
@@ -109,7 +109,8 @@ pub struct TxEntry {
     /// for a staking call; the sender itself where there is none.
     pub to: Address,
     /// A transfer's amount, a deposit's amount, or the block end's most
-    /// issuance (block reward plus fees); 0 otherwise.
+    /// issuance (block reward plus fees under proof of stake, 0 in the single
+    /// stage); 0 otherwise.
     pub amount: u64,
     pub fee: u64,
     /// The sender's nonce before and after (0 for the block end: the registry
@@ -155,15 +156,16 @@ pub struct BlockStatement {
 }
 
 impl BlockStatement {
-    /// The statement for a block with `transactions`, applied to the state at
-    /// `pre_root` and claimed to end at `post_root`, on a chain whose block
-    /// reward is `block_reward`.
-    pub fn new(
-        pre_root: Hash,
-        post_root: Hash,
-        transactions: &[Transaction],
-        block_reward: u64,
-    ) -> Result<Self, StatementError> {
+    /// The statement for `block`, applied to the state at `pre_root` (its
+    /// parent's root), on a chain whose block reward is `block_reward`.
+    ///
+    /// The block end may mint only under proof of stake (a header naming a
+    /// validator set): the reward plus the fees, which the hook pays into the
+    /// escrow. In the single stage fees are burned and nothing is minted, so
+    /// the bound is zero.
+    pub fn new(pre_root: Hash, block: &Block, block_reward: u64) -> Result<Self, StatementError> {
+        let transactions = &block.transactions;
+        let minting = block.header.validators != Hash::ZERO;
         if transactions.len() >= MAX_ENTRIES {
             return Err(StatementError::TooManyTransactions);
         }
@@ -183,13 +185,13 @@ impl BlockStatement {
             first_write: writes,
             sender: REGISTRY,
             to: REGISTRY,
-            amount: block_reward.saturating_add(fees),
+            amount: if minting { block_reward.saturating_add(fees) } else { 0 },
             fee: 0,
             nonce: 0,
             next_nonce: 0,
         });
         writes += TxKind::BlockEnd.writes();
-        Ok(Self { pre_root, post_root, entries, writes })
+        Ok(Self { pre_root, post_root: block.header.state_root, entries, writes })
     }
 }
 

@@ -97,12 +97,7 @@ impl BlockWitness {
             .registry()?
             .map(|r| r.params().block_reward)
             .ok_or(WitnessError::Unprovable("the state has no staking registry"))?;
-        let statement = BlockStatement::new(
-            parent.state_root,
-            block.header.state_root,
-            &block.transactions,
-            block_reward,
-        )?;
+        let statement = BlockStatement::new(parent.state_root, block, block_reward)?;
         let writes = align(&statement, recorder.writes, &recorder.state)?;
         check_provable(&writes)?;
         Ok(Self { statement, writes })
