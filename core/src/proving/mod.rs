@@ -62,9 +62,13 @@
 //! verifier builds without it, `no_std`, for browsers and light clients.
 
 pub mod config;
+pub mod key_bits;
 pub mod lookups;
+pub mod merkle;
 pub mod relations;
+pub mod split;
 pub mod statement;
 #[cfg(feature = "prover")]
 pub mod trace;
 pub mod witness;
+pub mod write;
