@@ -1213,4 +1213,102 @@ mod tests {
         assert_eq!(traces.write.log_size(), 4);
         assert_eq!(verdict(&witness, &traces), Ok(()));
     }
+
+    /// Proves the three components prove and verify together with stwo (the
+    /// standard configuration, relations drawn after the main trace is
+    /// committed): the degree bounds they declare are the ones the prover
+    /// needs, and the LogUp columns match the constraints on the whole
+    /// evaluation domain, not only on the trace rows. (The relations are
+    /// checked to balance by the other tests; stwo leaves the sum to the
+    /// caller.)
+    #[test]
+    fn proves_and_verifies() {
+        use stwo::core::air::Component;
+        use stwo::core::channel::Blake2sChannel;
+        use stwo::core::pcs::{CommitmentSchemeVerifier, TreeVec};
+        use stwo::core::poly::circle::CanonicCoset;
+        use stwo::core::vcs_lifted::blake2_merkle::Blake2sMerkleChannel;
+        use stwo::core::verifier::verify;
+        use stwo::prover::backend::simd::SimdBackend;
+        use stwo::prover::poly::circle::PolyOps;
+        use stwo::prover::{CommitmentSchemeProver, prove};
+        use stwo_constraint_framework::TraceLocationAllocator;
+
+        use super::super::config::ProofConfig;
+        use super::super::{split, write};
+
+        let witness = scenario();
+        let traces = traces(&witness);
+        let config = ProofConfig::STANDARD.pcs();
+        let largest = [traces.write.log_size(), traces.merkle.log_size(), traces.split.log_size()]
+            .into_iter()
+            .max()
+            .unwrap();
+        let twiddles = SimdBackend::precompute_twiddles(
+            CanonicCoset::new(largest + 1 + config.fri_config.log_blowup_factor)
+                .circle_domain()
+                .half_coset,
+        );
+        let channel = &mut Blake2sChannel::default();
+        let mut scheme =
+            CommitmentSchemeProver::<SimdBackend, Blake2sMerkleChannel>::new(config, &twiddles);
+        scheme.tree_builder().commit(channel);
+        let mut tree = scheme.tree_builder();
+        tree.extend_evals(traces.write.evaluations());
+        tree.extend_evals(traces.merkle.evaluations());
+        tree.extend_evals(traces.split.evaluations());
+        tree.commit(channel);
+        let relations = Relations::draw(channel);
+        let (write_logup, write_sum) = traces.write.interaction(&relations);
+        let (merkle_logup, merkle_sum) = traces.merkle.interaction(&relations);
+        let (split_logup, split_sum) = traces.split.interaction(&relations);
+        let mut tree = scheme.tree_builder();
+        tree.extend_evals(write_logup);
+        tree.extend_evals(merkle_logup);
+        tree.extend_evals(split_logup);
+        tree.commit(channel);
+
+        let components = |relations: &Relations| {
+            let allocator = &mut TraceLocationAllocator::default();
+            let write = write::WriteComponent::new(
+                allocator,
+                write::WriteEval {
+                    log_size: traces.write.log_size(),
+                    relations: relations.clone(),
+                },
+                write_sum,
+            );
+            let merkle = MerkleComponent::new(
+                allocator,
+                MerkleEval { log_size: traces.merkle.log_size(), relations: relations.clone() },
+                merkle_sum,
+            );
+            let split = split::SplitComponent::new(
+                allocator,
+                split::SplitEval {
+                    log_size: traces.split.log_size(),
+                    relations: relations.clone(),
+                },
+                split_sum,
+            );
+            (write, merkle, split)
+        };
+        let (w, m, s) = components(&relations);
+        let proof =
+            prove::<SimdBackend, Blake2sMerkleChannel>(&[&w, &m, &s], channel, scheme).unwrap();
+
+        let channel = &mut Blake2sChannel::default();
+        let verifier = &mut CommitmentSchemeVerifier::<Blake2sMerkleChannel>::new(config);
+        let sizes = TreeVec::concat_cols(
+            [w.trace_log_degree_bounds(), m.trace_log_degree_bounds(), s.trace_log_degree_bounds()]
+                .into_iter(),
+        );
+        verifier.commit(proof.commitments[0], &sizes[0], channel);
+        verifier.commit(proof.commitments[1], &sizes[1], channel);
+        let drawn = Relations::draw(channel);
+        assert_eq!(drawn, relations);
+        verifier.commit(proof.commitments[2], &sizes[2], channel);
+        let (w, m, s) = components(&drawn);
+        verify(&[&w, &m, &s], channel, verifier, proof).unwrap();
+    }
 }
