@@ -62,8 +62,11 @@
 //! verifier builds without it, `no_std`, for browsers and light clients.
 
 pub mod config;
+pub mod key_bits;
 pub mod lookups;
+pub mod merkle;
 pub mod relations;
+pub mod split;
 pub mod statement;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -72,3 +75,4 @@ pub mod trace;
 pub mod transaction;
 pub mod uint;
 pub mod witness;
+pub mod write;
