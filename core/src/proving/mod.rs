@@ -63,6 +63,8 @@
 
 pub mod config;
 pub mod lookups;
+pub mod poseidon;
+pub mod range_check;
 pub mod relations;
 pub mod statement;
 #[cfg(feature = "prover")]
