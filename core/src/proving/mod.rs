@@ -61,10 +61,17 @@
 //! The prover (stwo's SIMD backend) is behind the `prover` feature; the
 //! verifier builds without it, `no_std`, for browsers and light clients.
 
+pub mod components;
 pub mod config;
 pub mod key_bits;
 pub mod lookups;
 pub mod merkle;
+pub mod poseidon;
+pub mod proof;
+#[cfg(feature = "prover")]
+pub mod prover;
+pub mod public;
+pub mod range_check;
 pub mod relations;
 pub mod split;
 pub mod statement;
@@ -74,5 +81,8 @@ pub(crate) mod testing;
 pub mod trace;
 pub mod transaction;
 pub mod uint;
+#[cfg(all(test, feature = "prover"))]
+mod tests;
+pub mod verifier;
 pub mod witness;
 pub mod write;
