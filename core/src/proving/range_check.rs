@@ -52,7 +52,7 @@ impl FrameworkEval for ByteEval {
         let mut value = E::F::from(BaseField::from_u32_unchecked(0));
         for (k, bit) in bits.into_iter().enumerate() {
             eval.add_constraint(bit.clone() * bit.clone() - bit.clone());
-            value = value + bit * BaseField::from_u32_unchecked(1 << k);
+            value += bit * BaseField::from_u32_unchecked(1 << k);
         }
         eval.add_to_relation(RelationEntry::new(
             &self.relations.byte,
@@ -303,7 +303,8 @@ mod tests {
         let counts = counts();
         let trace = gen_trace(&counts);
         let flip = |x: BaseField| M31_ONE - x;
-        let changes: [&dyn Fn(&mut [Vec<BaseField>]); 3] =
+        type Change<'a> = &'a dyn Fn(&mut [Vec<BaseField>]);
+        let changes: [Change; 3] =
             [&|c| c[3][100] = flip(c[3][100]), &|c| c[MULT_COLUMN][255] += M31_ONE, &|c| {
                 c[0][0] = M31_ONE;
                 c[MULT_COLUMN][0] = M31_ONE;
