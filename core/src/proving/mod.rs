@@ -77,12 +77,12 @@ pub mod split;
 pub mod statement;
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(all(test, feature = "prover"))]
+mod tests;
 #[cfg(feature = "prover")]
 pub mod trace;
 pub mod transaction;
 pub mod uint;
-#[cfg(all(test, feature = "prover"))]
-mod tests;
 pub mod verifier;
 pub mod witness;
 pub mod write;

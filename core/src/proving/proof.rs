@@ -39,7 +39,9 @@ pub struct BlockProof {
 /// Why bytes are not a block proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProofDecodeError {
-    TooLarge { len: usize },
+    TooLarge {
+        len: usize,
+    },
     Truncated,
     UnknownVersion(u8),
     /// A component size outside 4..=[`MAX_LOG_SIZE`].

@@ -45,9 +45,10 @@ impl fmt::Display for ProveError {
     }
 }
 
-/// Extra log2 rows the composition polynomial is evaluated on: the Poseidon
-/// component's x^5 constraints have degree 5.
-const LOG_EXPAND: u32 = 2;
+/// Extra log2 rows the composition polynomial is evaluated on: every
+/// component keeps its constraints at degree 3 or less (stwo 2.3's lifted
+/// commitments need the composition no larger than the largest trace).
+const LOG_EXPAND: u32 = 1;
 
 /// The main trace of every component, in the fixed order.
 struct Traces {

@@ -160,8 +160,6 @@ fn verifier_builds_the_same_statement() {
     let parent_root = chain.head.state_root;
     let (block, witness) = chain.next(vec![chain.pay(0, 0, 1, chain.address(1), 3)]);
     let reward = chain.state.registry().unwrap().params().block_reward;
-    let built =
-        BlockStatement::new(parent_root, block.header.state_root, &block.transactions, reward)
-            .unwrap();
+    let built = BlockStatement::new(parent_root, &block, reward).unwrap();
     assert_eq!(built, witness.statement);
 }

@@ -51,9 +51,9 @@ impl fmt::Display for ProofError {
                 "proof made under another configuration ({security_bits} bits); {required} is required"
             ),
             Self::Malformed(what) => write!(f, "malformed proof: {what}"),
-            Self::WrongStatement => f.write_str(
-                "the proof does not prove this block: its roots or transactions differ",
-            ),
+            Self::WrongStatement => {
+                f.write_str("the proof does not prove this block: its roots or transactions differ")
+            }
             Self::Invalid(why) => write!(f, "invalid proof: {why}"),
         }
     }
@@ -77,14 +77,15 @@ pub fn verify_block(
     mix_statement(channel, statement, &proof.prover, &proof.sizes);
     let shapes = BlockComponents::new(&proof.sizes, &Relations::dummy(), &proof.claimed_sums);
     check_shape(&shapes, proof)?;
-    let log_sizes = Components { components: shapes.verifiers(), n_preprocessed_columns: 0 }
-        .column_log_sizes();
+    let log_sizes =
+        Components { components: shapes.verifiers(), n_preprocessed_columns: 0 }.column_log_sizes();
     let scheme = &mut CommitmentSchemeVerifier::<Blake2sMerkleChannel>::new(config.pcs());
     scheme.commit(stark.0.commitments[0], &log_sizes[0], channel);
     scheme.commit(stark.0.commitments[1], &log_sizes[1], channel);
     let relations = Relations::draw(channel);
     let sums = proof.claimed_sums.to_array();
-    let total: SecureField = sums.iter().copied().sum::<SecureField>() + public_sum(&relations, statement);
+    let total: SecureField =
+        sums.iter().copied().sum::<SecureField>() + public_sum(&relations, statement);
     if total != SecureField::default() {
         return Err(ProofError::WrongStatement);
     }
@@ -114,11 +115,8 @@ fn check_shape(components: &BlockComponents, proof: &BlockProof) -> Result<(), P
         .map(|tree| tree.iter().map(Vec::len).collect())
         .collect();
     expected.push(alloc::vec![1; 2 * SECURE_EXTENSION_DEGREE]);
-    let found: Vec<Vec<usize>> = stark
-        .sampled_values
-        .iter()
-        .map(|tree| tree.iter().map(Vec::len).collect())
-        .collect();
+    let found: Vec<Vec<usize>> =
+        stark.sampled_values.iter().map(|tree| tree.iter().map(Vec::len).collect()).collect();
     if found != expected {
         return Err(ProofError::Malformed("sampled values do not fit the components"));
     }
