@@ -65,9 +65,12 @@ impl Traces {
         let counts = &mut LookupCounts::default();
         let trace_error = |e: &dyn fmt::Display| ProveError::Trace(e.to_string());
         let transaction = transaction::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
-        let write = write::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
-        let split = split::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
-        let merkle = merkle::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
+        // The writes are checked against their paths (every path hashed) once,
+        // and laid out by the three components that share them.
+        let plans = write::plans(witness).map_err(|e| trace_error(&e))?;
+        let write = write::trace_from(&plans, counts);
+        let split = split::trace_from(&plans, counts);
+        let merkle = merkle::trace_from(&plans, counts);
         let poseidon = poseidon::gen_trace(&counts.permutations);
         let byte = range_check::gen_trace(&counts.bytes);
         Ok(Self { transaction, write, split, merkle, poseidon, byte })
