@@ -580,22 +580,20 @@ mod tests {
     use alloc::string::String;
     use alloc::vec;
     use alloc::vec::Vec;
-    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     use stwo::core::fields::qm31::SecureField;
-    use stwo::core::pcs::TreeVec;
     use stwo::core::poly::circle::CanonicCoset;
-    use stwo::prover::backend::Column;
     use stwo::prover::backend::simd::column::BaseColumn;
     use stwo::prover::poly::circle::CircleEvaluation;
-    use stwo_constraint_framework::{Relation, assert_constraints_on_trace};
+    use stwo_constraint_framework::Relation;
 
     use super::single::{ComponentProof, prove_component, verify_component};
     use super::*;
     use crate::hash::permute;
     use crate::proving::config::ProofConfig;
     use crate::proving::lookups::PermutationUse;
-    use crate::proving::trace::{Evaluation, base};
+    use crate::proving::testing::{self, cpu};
+    use crate::proving::trace::base;
 
     const M31_ONE: BaseField = BaseField::from_u32_unchecked(1);
     const QM31_ZERO: SecureField = SecureField::from_u32_unchecked(0, 0, 0, 0);
@@ -648,32 +646,15 @@ mod tests {
         })
     }
 
-    fn cpu(columns: &[Evaluation]) -> Vec<Vec<BaseField>> {
-        columns.iter().map(|c| c.values.to_cpu()).collect()
-    }
-
-    /// Runs `assert_constraints_on_trace` and returns the panic message of
-    /// the first constraint that fails, if one does.
+    /// The first constraint `main` breaks, if any.
     fn constraint_failure(
         main: &[Vec<BaseField>],
         interaction: &[Vec<BaseField>],
         log_size: u32,
         claimed_sum: SecureField,
     ) -> Option<String> {
-        let trees = TreeVec::new(vec![vec![], main.iter().collect(), interaction.iter().collect()]);
         let eval = PoseidonEval { log_size, relations: Relations::dummy() };
-        catch_unwind(AssertUnwindSafe(|| {
-            assert_constraints_on_trace(
-                &trees,
-                log_size,
-                |row| {
-                    eval.evaluate(row);
-                },
-                claimed_sum,
-            )
-        }))
-        .err()
-        .map(|panic| panic.downcast_ref::<String>().cloned().unwrap_or_default())
+        testing::constraint_failure(&eval, main, interaction, claimed_sum)
     }
 
     /// Proves the trace is the permutation: on random inputs, each row holds
@@ -981,33 +962,5 @@ mod tests {
             &config,
         );
         assert!(changed.is_err(), "changed cell was proven");
-    }
-
-    /// Rough proving times (not asserted): run with
-    /// `cargo test --release -p starling-core --features parallel --lib
-    /// proving::poseidon::tests::proving_time -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "timing, run by hand"]
-    fn proving_time() {
-        let config = ProofConfig::STANDARD;
-        for log_n in [12, 14, 16] {
-            let uses = random_uses(1 << log_n, 6);
-            let start = std::time::Instant::now();
-            let trace = gen_trace(&uses);
-            let generated = start.elapsed();
-            let (_, _) = trace.interaction(&Relations::dummy());
-            let interaction = start.elapsed() - generated;
-            drop(trace);
-            let start = std::time::Instant::now();
-            let proof = prove_permutations(&uses, &config);
-            let proved = start.elapsed();
-            let start = std::time::Instant::now();
-            verify_permutations(&uses, proof, &config).unwrap();
-            let verified = start.elapsed();
-            std::println!(
-                "2^{log_n} permutations: prove {proved:.2?} (trace {generated:.2?}, interaction \
-                 {interaction:.2?}), verify {verified:.2?}"
-            );
-        }
     }
 }

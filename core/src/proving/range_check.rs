@@ -129,23 +129,19 @@ mod prover {
 #[cfg(all(test, feature = "prover"))]
 mod tests {
     use alloc::string::String;
-    use alloc::vec;
     use alloc::vec::Vec;
-    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     use stwo::core::fields::qm31::SecureField;
-    use stwo::core::pcs::TreeVec;
     use stwo::core::poly::circle::CanonicCoset;
-    use stwo::prover::backend::Column;
     use stwo::prover::backend::simd::column::BaseColumn;
     use stwo::prover::poly::circle::CircleEvaluation;
+    use stwo_constraint_framework::Relation;
     use stwo_constraint_framework::expr::ExprEvaluator;
-    use stwo_constraint_framework::{Relation, assert_constraints_on_trace};
 
     use super::*;
     use crate::proving::config::ProofConfig;
     use crate::proving::poseidon::single::{ComponentProof, prove_component, verify_component};
-    use crate::proving::trace::Evaluation;
+    use crate::proving::testing::{self, cpu};
 
     const M31_ONE: BaseField = BaseField::from_u32_unchecked(1);
     const QM31_ZERO: SecureField = SecureField::from_u32_unchecked(0, 0, 0, 0);
@@ -156,29 +152,14 @@ mod tests {
         core::array::from_fn(|v| (v as u32 * 37) % 11)
     }
 
-    fn cpu(columns: &[Evaluation]) -> Vec<Vec<BaseField>> {
-        columns.iter().map(|c| c.values.to_cpu()).collect()
-    }
-
+    /// The first constraint `main` breaks, if any.
     fn constraint_failure(
         main: &[Vec<BaseField>],
         interaction: &[Vec<BaseField>],
         claimed_sum: SecureField,
     ) -> Option<String> {
-        let trees = TreeVec::new(vec![vec![], main.iter().collect(), interaction.iter().collect()]);
         let eval = ByteEval { log_size: LOG_SIZE, relations: Relations::dummy() };
-        catch_unwind(AssertUnwindSafe(|| {
-            assert_constraints_on_trace(
-                &trees,
-                LOG_SIZE,
-                |row| {
-                    eval.evaluate(row);
-                },
-                claimed_sum,
-            )
-        }))
-        .err()
-        .map(|panic| panic.downcast_ref::<String>().cloned().unwrap_or_default())
+        testing::constraint_failure(&eval, main, interaction, claimed_sum)
     }
 
     /// Proves row `i` holds the bits of `i` (least significant first) and

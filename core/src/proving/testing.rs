@@ -129,3 +129,43 @@ pub(crate) fn roots_of(write: &WriteWitness) -> (Hash, Hash) {
 fn parent(bit: bool, on_path: &Hash, sibling: &Hash) -> Hash {
     if bit { compress(sibling, on_path) } else { compress(on_path, sibling) }
 }
+
+/// Columns as plain vectors, to change cells in tests.
+#[cfg(feature = "prover")]
+pub(crate) fn cpu(
+    columns: &[super::trace::Evaluation],
+) -> Vec<Vec<stwo::core::fields::m31::BaseField>> {
+    use stwo::prover::backend::Column;
+    columns.iter().map(|c| c.values.to_cpu()).collect()
+}
+
+/// Runs stwo's `assert_constraints_on_trace` for `eval` on `main` and its
+/// `interaction` columns, and returns the panic message of the first
+/// constraint that fails, if one does.
+#[cfg(feature = "prover")]
+pub(crate) fn constraint_failure<E: stwo_constraint_framework::FrameworkEval + Sync>(
+    eval: &E,
+    main: &[Vec<stwo::core::fields::m31::BaseField>],
+    interaction: &[Vec<stwo::core::fields::m31::BaseField>],
+    claimed_sum: stwo::core::fields::qm31::SecureField,
+) -> Option<alloc::string::String> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    let trees = stwo::core::pcs::TreeVec::new(alloc::vec![
+        Vec::new(),
+        main.iter().collect(),
+        interaction.iter().collect(),
+    ]);
+    catch_unwind(AssertUnwindSafe(|| {
+        stwo_constraint_framework::assert_constraints_on_trace(
+            &trees,
+            eval.log_size(),
+            |row| {
+                eval.evaluate(row);
+            },
+            claimed_sum,
+        )
+    }))
+    .err()
+    .map(|panic| panic.downcast_ref::<alloc::string::String>().cloned().unwrap_or_default())
+}

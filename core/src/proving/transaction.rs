@@ -853,17 +853,15 @@ mod tests {
     use alloc::boxed::Box;
     use alloc::vec;
     use alloc::vec::Vec;
-    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     use stwo::core::channel::Blake2sChannel;
     use stwo::core::fields::FieldExpOps;
     use stwo::core::fields::m31::BaseField;
     use stwo::core::fields::qm31::SecureField;
-    use stwo::core::pcs::TreeVec;
     use stwo::prover::backend::Column;
     use stwo::prover::backend::simd::column::BaseColumn;
+    use stwo_constraint_framework::Relation;
     use stwo_constraint_framework::expr::ExprEvaluator;
-    use stwo_constraint_framework::{Relation, assert_constraints_on_trace};
 
     use super::prover::{derive, entry_writes, fill};
     use super::*;
@@ -873,6 +871,7 @@ mod tests {
     use crate::hash::{M31, hash_to_elements};
     use crate::proving::lookups::LookupCounts;
     use crate::proving::statement::TxEntry;
+    use crate::proving::testing::{self, cpu};
     use crate::proving::trace::{Evaluation, base, log_size_for};
     use crate::proving::witness::{BlockWitness, WriteWitness};
     use crate::staking::{Authority, MIN_EXIT_WINDOW_EPOCHS, REGISTRY, StakingParams};
@@ -1057,24 +1056,8 @@ mod tests {
         let columns: Vec<BaseColumn> = main.iter().map(|e| e.values.clone()).collect();
         let trace = TransactionTrace { log_size, columns };
         let (interaction, claimed) = trace.interaction(relations);
-        let main: Vec<Vec<BaseField>> = main.iter().map(|e| e.values.to_cpu()).collect();
-        let interaction: Vec<Vec<BaseField>> =
-            interaction.iter().map(|e| e.values.to_cpu()).collect();
-        let trees = TreeVec::new(vec![vec![], main.iter().collect(), interaction.iter().collect()]);
         let eval = TransactionEval { log_size, relations: relations.clone() };
-        // A failed constraint panics before the row writes any fraction, so
-        // unwinding is clean.
-        catch_unwind(AssertUnwindSafe(|| {
-            assert_constraints_on_trace(
-                &trees,
-                log_size,
-                |row| {
-                    eval.evaluate(row);
-                },
-                claimed,
-            )
-        }))
-        .is_ok()
+        testing::constraint_failure(&eval, &cpu(main), &cpu(&interaction), claimed).is_none()
     }
 
     fn combine<R: Relation<BaseField, SecureField>>(
