@@ -41,7 +41,7 @@
 //! | component | one row per | checks |
 //! |---|---|---|
 //! | [`poseidon`] | Poseidon2 permutation used | the permutation, round by round |
-//! | [`range_check`] | byte value 0..255 (preprocessed) | yields range-checked bytes |
+//! | [`range_check`] | byte value 0..255 | yields range-checked bytes |
 //! | [`transaction`] | transaction, and the block end | the balance/nonce rules |
 //! | [`write`] | account write | old and new leaf digests, the leaf's place |
 //! | [`split`] | write that splits a lifted leaf | opens the occupant, keys part at `c` |
@@ -63,6 +63,7 @@
 
 pub mod components;
 pub mod config;
+pub mod input;
 pub mod key_bits;
 pub mod lookups;
 pub mod merkle;
