@@ -31,6 +31,48 @@ pub enum Command {
     Tx(TxCommand),
     /// Write a genesis file for `starling node`.
     Genesis(GenesisArgs),
+    /// Prove one block's state transition with a STARK (all cores), verify the
+    /// proof, and write it to a file or submit it to the node.
+    Prove(ProveArgs),
+    /// Run a prover: lease proving jobs from a node, prove them, submit the
+    /// proofs, until stopped.
+    Prover(ProverArgs),
+}
+
+/// Where a prover works and who it works for.
+#[derive(Args)]
+pub struct ProverTarget {
+    /// The node's JSON-RPC endpoint (proofs go to `/proofs/N` beside it).
+    #[arg(long, default_value = "http://127.0.0.1:8080/rpc")]
+    pub rpc: String,
+    /// The account the proofs' rewards go to; it is bound into every proof.
+    #[arg(long, value_name = "ADDRESS")]
+    pub reward_address: Address,
+}
+
+#[derive(Args)]
+pub struct ProveArgs {
+    /// Height of the block to prove.
+    #[arg(long, value_name = "N")]
+    pub block: u64,
+    #[command(flatten)]
+    pub target: ProverTarget,
+    /// Write the proof's bytes here.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Submit the proof to the node's settlement verifier.
+    #[arg(long)]
+    pub submit: bool,
+}
+
+#[derive(Args)]
+pub struct ProverArgs {
+    #[command(flatten)]
+    pub target: ProverTarget,
+    /// Jobs proven at once. Each proof already uses every core; a second
+    /// worker only fills the gaps while the first fetches and submits.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub workers: u32,
 }
 
 #[derive(Args)]
@@ -187,6 +229,10 @@ pub struct DevnetArgs {
     /// the validators').
     #[arg(long, value_name = "M", default_value_t = 0, requires = "validators")]
     pub followers: u32,
+    /// Also run K native prover workers (in this process) that prove every
+    /// finalized block, rewarding the demo accounts.
+    #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
+    pub provers: u32,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

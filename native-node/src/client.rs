@@ -40,6 +40,15 @@ impl RpcClient {
         Self { url: url.to_string(), agent }
     }
 
+    /// The node's HTTP root: the RPC URL without its `/rpc` path.
+    pub fn base_url(&self) -> &str {
+        self.url.trim_end_matches('/').trim_end_matches("/rpc")
+    }
+
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
     /// Calls `method`; a JSON-RPC error becomes an error naming its code and data.
     pub fn call(&self, method: &str, params: Value) -> Result<Value> {
         let request = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });

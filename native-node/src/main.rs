@@ -28,7 +28,9 @@ mod keys;
 mod metrics;
 mod network;
 mod node;
+mod prover;
 mod rpc;
+mod settlement;
 mod snapshots;
 mod storage;
 
@@ -38,7 +40,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 /// Log filter unless `RUST_LOG` says otherwise: the WebRTC stack is chatty.
-const DEFAULT_LOG: &str = "info,webrtc=error,webrtc_ice=error,webrtc_sctp=error,\
+const DEFAULT_LOG: &str = "info,stwo=warn,webrtc=error,webrtc_ice=error,webrtc_sctp=error,\
 webrtc_dtls=error,webrtc_mdns=error,webrtc_data=error,libp2p_webrtc=warn";
 
 fn main() {
@@ -60,6 +62,8 @@ fn main() {
         Command::Keys(cmd) => commands::keys::run_keys(cmd),
         Command::Tx(cmd) => commands::tx::run_tx(cmd),
         Command::Genesis(args) => commands::genesis::write_genesis(args),
+        Command::Prove(args) => commands::prove::prove_one(args),
+        Command::Prover(args) => commands::prove::run_prover(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

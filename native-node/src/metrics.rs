@@ -41,6 +41,12 @@ pub struct Metrics {
     pub consensus_timeouts: Counter,
     pub consensus_equivocations: Counter,
     pub finality_seconds: Histogram,
+    pub proven_height: Gauge,
+    pub proving_jobs_open: Gauge,
+    pub proving_leases: Gauge,
+    pub proofs_accepted: Counter,
+    proofs_rejected: Family<ReasonLabels, Counter>,
+    pub proof_verify_seconds: Histogram,
 }
 
 impl Metrics {
@@ -63,7 +69,31 @@ impl Metrics {
         let consensus_timeouts = Counter::default();
         let consensus_equivocations = Counter::default();
         let finality_seconds = Histogram::new(exponential_buckets(0.01, 1.5, 20));
+        let proven_height = Gauge::default();
+        let proving_jobs_open = Gauge::default();
+        let proving_leases = Gauge::default();
+        let proofs_accepted = Counter::default();
+        let proofs_rejected = Family::<ReasonLabels, Counter>::default();
+        let proof_verify_seconds = Histogram::new(exponential_buckets(0.005, 2.0, 12));
         let r = &mut registry;
+        r.register(
+            "proven_height",
+            "Highest height up to which every block's state transition has a verified proof",
+            proven_height.clone(),
+        );
+        r.register(
+            "proving_jobs_pending",
+            "Finalized blocks published as proving jobs and not yet proven",
+            proving_jobs_open.clone(),
+        );
+        r.register("proving_leases", "Proving jobs leased to provers", proving_leases.clone());
+        r.register("proofs_accepted", "Block proofs verified and settled", proofs_accepted.clone());
+        r.register("proofs_rejected", "Block proofs refused, by reason", proofs_rejected.clone());
+        r.register(
+            "proof_verify_seconds",
+            "Time to check and verify a submitted block proof",
+            proof_verify_seconds.clone(),
+        );
         r.register(
             "consensus_height",
             "Height the consensus engine is deciding",
@@ -145,7 +175,17 @@ impl Metrics {
             consensus_timeouts,
             consensus_equivocations,
             finality_seconds,
+            proven_height,
+            proving_jobs_open,
+            proving_leases,
+            proofs_accepted,
+            proofs_rejected,
+            proof_verify_seconds,
         }
+    }
+
+    pub fn proof_rejected(&self, reason: &'static str) {
+        self.proofs_rejected.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     pub fn tx_rejected(&self, reason: &'static str) {

@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use starling_core::consensus::{CommitCertificate, SignedVote, ValidatorSet};
 use starling_core::crypto::{SequencerKey, SequencerPublicKey};
 use starling_core::exec::{VerifiedTransaction, check_chain};
+use starling_core::jobs::LeasePolicy;
 use starling_core::mempool::MempoolError;
 use starling_core::types::{Block, ChainId, Hash, Header, Transaction};
 use starling_net::messages::SignedHeader;
@@ -30,6 +31,7 @@ use crate::consensus;
 use crate::metrics::Metrics;
 use crate::network::NetShared;
 use crate::rpc::{self, protocol};
+use crate::settlement::Settlement;
 use crate::snapshots::Snapshots;
 use crate::storage::Store;
 
@@ -40,6 +42,9 @@ pub struct BlockLimits {
     pub max_bytes: usize,
     pub interval: Duration,
 }
+
+/// Proofs verified at once; more wait their turn.
+const MAX_CONCURRENT_VERIFICATIONS: usize = 2;
 
 /// Shared by the producer and every request handler.
 pub struct Node {
@@ -69,6 +74,10 @@ pub struct Node {
     proposals: Mutex<HashMap<Hash, Block>>,
     /// The round of the height being decided, for `starling_status`.
     pub consensus_round: AtomicU32,
+    /// The settlement verifier: proving jobs, submitted proofs, proven height.
+    pub settlement: Settlement,
+    /// Bounds the proofs verified at once (each holds up to a few MiB and a core).
+    pub(crate) verifying: tokio::sync::Semaphore,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -79,7 +88,13 @@ pub fn now_ms() -> u64 {
 impl Node {
     /// A node serving `chain`; it freezes a state snapshot for peers every
     /// `snapshot_interval` blocks.
-    pub fn new(chain: ChainState, producing: bool, snapshot_interval: u64) -> Arc<Self> {
+    pub fn new(chain: ChainState, producing: bool, snapshot_interval: u64) -> Result<Arc<Self>> {
+        let settlement = Settlement::open(
+            chain.store.clone(),
+            chain.genesis.staking.block_reward,
+            LeasePolicy::default(),
+        )
+        .context("resuming settlement from the store")?;
         let snapshots = Snapshots::new(snapshot_interval);
         snapshots.after_block(&chain);
         let metrics = Metrics::new();
@@ -88,7 +103,8 @@ impl Node {
         let genesis_hash = chain.genesis_hash;
         let store = chain.store.clone();
         let rpc_permits = tokio::sync::Semaphore::new(protocol::MAX_CONCURRENT_REQUESTS);
-        Arc::new(Self {
+        metrics.proven_height.set(settlement.proven_height() as i64);
+        Ok(Arc::new(Self {
             chain: Mutex::new(chain),
             chain_id,
             genesis_hash,
@@ -102,7 +118,9 @@ impl Node {
             consensus: OnceLock::new(),
             proposals: Mutex::new(HashMap::new()),
             consensus_round: AtomicU32::new(0),
-        })
+            settlement,
+            verifying: tokio::sync::Semaphore::new(MAX_CONCURRENT_VERIFICATIONS),
+        }))
     }
 
     /// Sets what blocks this node builds may hold (once, at start).
@@ -340,12 +358,14 @@ const WEB_MISSING: &str = "<!doctype html><title>Starling</title><h1>Starling no
 <code>--web-dir</code> pointing at a built site. JSON-RPC is at <code>/rpc</code>, \
 metrics at <code>/metrics</code>.</p>";
 
-/// The HTTP routes: the page at `/`, JSON-RPC at `/rpc`, metrics at `/metrics`.
+/// The HTTP routes: the page at `/`, JSON-RPC at `/rpc`, metrics at `/metrics`,
+/// block proofs at `/proofs/{height}`.
 pub fn router(node: Arc<Node>, web_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/rpc", post(rpc_handler))
         .route("/metrics", get(metrics_handler))
-        .with_state(node);
+        .with_state(node.clone())
+        .merge(crate::settlement::http::routes(node));
     match web_dir.filter(|d| d.join("index.html").is_file()) {
         Some(dir) => {
             let index = ServeFile::new(dir.join("index.html"));

@@ -18,7 +18,7 @@ use starling_core::consensus::CommitCertificate;
 use starling_core::encoding::{Decode, Encode, Message, Reader};
 use starling_core::staking::StakingState;
 use starling_core::state::{Account, StateTree, Witness};
-use starling_core::types::{Address, Block, Hash, Transaction};
+use starling_core::types::{Address, Block, Hash, Header, Transaction};
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const WITNESSES: TableDefinition<u64, &[u8]> = TableDefinition::new("witnesses");
@@ -30,6 +30,9 @@ const TX_LOCATIONS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::ne
 const ACCOUNTS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("accounts");
 const PENDING: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("pending");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Height → the verified STARK proof of that block's state transition
+/// (`BlockProof::to_bytes`), kept so the node can serve it and never re-verify it.
+const PROOFS: TableDefinition<u64, &[u8]> = TableDefinition::new("proofs");
 
 const HEAD_KEY: &str = "head_height";
 const GENESIS_KEY: &str = "genesis_hash";
@@ -115,7 +118,7 @@ impl Store {
         let db = Database::create(path)
             .with_context(|| format!("cannot open the database at {}", path.display()))?;
         let txn = db.begin_write()?;
-        for table in [BLOCKS, WITNESSES, CERTIFICATES] {
+        for table in [BLOCKS, WITNESSES, CERTIFICATES, PROOFS] {
             let _ = txn.open_table(table)?;
         }
         for table in [ACCOUNTS, PENDING] {
@@ -229,6 +232,58 @@ impl Store {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(WITNESSES)?;
         Ok(table.get(height)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The header of the block at `height`, decoded without its transactions.
+    pub fn header(&self, height: u64) -> Result<Option<Header>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        let Some(bytes) = table.get(height)? else {
+            return Ok(None);
+        };
+        let mut reader = Reader::new(bytes.value().get(1..).unwrap_or_default());
+        let header = Header::decode_from(&mut reader)
+            .with_context(|| format!("corrupt stored block {height}"))?;
+        Ok(Some(header))
+    }
+
+    /// The lowest height the store holds a block of: genesis, or the snapshot
+    /// the node started from.
+    pub fn first_height(&self) -> Result<Option<u64>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        Ok(table.first()?.map(|(height, _)| height.value()))
+    }
+
+    /// Durably records the verified proof of the block at `height`.
+    pub fn put_proof(&self, height: u64, proof: &[u8]) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(PROOFS)?.insert(height, proof)?;
+        txn.commit().context("recording a block proof")?;
+        Ok(())
+    }
+
+    /// The stored proof of the block at `height`, as it was verified.
+    pub fn proof_bytes(&self, height: u64) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PROOFS)?;
+        Ok(table.get(height)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The highest `h >= base` such that every block in `base + 1..=h` has a
+    /// stored proof: how far settlement got, counted from `base`.
+    pub fn proven_from(&self, base: u64) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(PROOFS)?;
+        let mut proven = base;
+        for row in table.range(base.saturating_add(1)..)? {
+            let (height, _) = row?;
+            if height.value() != proven + 1 {
+                break;
+            }
+            proven += 1;
+        }
+        Ok(proven)
     }
 
     pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>> {

@@ -32,8 +32,9 @@ pub async fn run_devnet(args: DevnetArgs) -> Result<()> {
         eprintln!("  {}  private key 0x{}", k.public_key().address(), hex::encode(k.to_bytes()));
     }
     let chain = ChainState::open(&data_dir, genesis, Default::default())?;
-    let node = Node::new(chain, true, args.p2p.snapshot_interval);
+    let node = Node::new(chain, true, args.p2p.snapshot_interval)?;
     tokio::spawn(devnet::demo_traffic(node.clone(), accounts, args.demo_tps));
+    devnet::start_provers(&[listening.rpc_url()], args.provers, accounts);
     let net = net_options(args.p2p, &data_dir);
     serve(node, listening, Some((key, limits)), net).await
 }

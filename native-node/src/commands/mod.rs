@@ -4,4 +4,5 @@ pub mod devnet;
 pub mod genesis;
 pub mod keys;
 pub mod node;
+pub mod prove;
 pub mod tx;

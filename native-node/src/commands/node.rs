@@ -27,6 +27,17 @@ pub struct Listening {
     web_dir: Option<PathBuf>,
 }
 
+impl Listening {
+    /// The JSON-RPC URL of the bound port, for clients in this process.
+    pub fn rpc_url(&self) -> String {
+        let host = match self.local.ip() {
+            ip if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        format!("http://{}/rpc", SocketAddr::new(host, self.local.port()))
+    }
+}
+
 /// Binds the port `http` asks for (else `default_port`).
 pub async fn listen(http: HttpArgs, default_port: u16) -> Result<Listening> {
     let addr = SocketAddr::new(http.http_host, http.http_port.unwrap_or(default_port));
@@ -83,6 +94,7 @@ pub async fn serve_as(
     let app = node::router(node.clone(), web_dir);
     println!("http://{local}/");
     let server = tokio::spawn(node::serve(listener, app));
+    let settlement = tokio::spawn(node.clone().run_settlement());
     let producing = async {
         match producer {
             Some((key, limits)) => node.clone().run_producer(key, limits).await,
@@ -92,6 +104,7 @@ pub async fn serve_as(
     tokio::select! {
         r = server => r.context("HTTP server task failed")?,
         r = network => r.context("network task failed")?,
+        r = settlement => r.context("settlement task failed")?.context("settlement"),
         r = engine => r.context("consensus engine"),
         r = producing => r,
         _ = tokio::signal::ctrl_c() => {
@@ -140,7 +153,7 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
         Some(path) => Some(keys::unlock_sequencer(&path, password_file.as_deref())?),
         None => None,
     };
-    let node = Node::new(chain, key.is_some(), snapshot_interval);
+    let node = Node::new(chain, key.is_some(), snapshot_interval)?;
     node.set_limits(limits);
     let roles = Roles { producer: key.map(|k| (k, limits)), validator, timeouts: config.consensus };
     serve_as(node, listening, roles, net).await

@@ -92,6 +92,27 @@ pub fn staking_params(validators: u32, block_time_ms: u64) -> StakingParams {
     }
 }
 
+/// Starts `count` prover workers in this process, spread over the nodes at
+/// `rpc_urls`, each rewarding a demo account (of `accounts`). They run until
+/// the process ends.
+pub fn start_provers(rpc_urls: &[String], count: u32, accounts: u32) {
+    for i in 0..count {
+        let worker = crate::prover::Worker {
+            client: crate::client::RpcClient::new(&rpc_urls[i as usize % rpc_urls.len()]),
+            prover: demo_key(i % accounts.max(1)).public_key().address(),
+            name: format!("prover-{i}"),
+        };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::Builder::new()
+            .name(worker.name.clone())
+            .spawn(move || worker.run(&stop))
+            .expect("cannot start a prover thread");
+    }
+    if count > 0 {
+        eprintln!("{count} prover worker(s) prove every finalized block");
+    }
+}
+
 /// Reads the devnet file in `dir`, if there is one.
 pub fn load(dir: &Path) -> Result<Option<DevnetFile>> {
     let path = dir.join("devnet.json");

@@ -11,12 +11,13 @@ use starling_net::names::Topic;
 
 use crate::chain_state::{ChainState, SubmitError};
 
+mod proving;
 mod staking;
 use crate::node::Node;
 use crate::storage::Store;
 
 /// Every method this node serves (metrics label calls by these names only).
-pub const METHODS: [&str; 15] = [
+pub const METHODS: [&str; 19] = [
     "starknet_chainId",
     "starknet_blockNumber",
     "starknet_blockHashAndNumber",
@@ -32,6 +33,10 @@ pub const METHODS: [&str; 15] = [
     "starling_getValidators",
     "starling_getStaker",
     "starling_getDelegation",
+    "starling_leaseJob",
+    "starling_renewLease",
+    "starling_releaseLease",
+    "starling_getProvingInput",
 ];
 
 /// Runs one method. Reads of stored blocks and transactions go to the store
@@ -71,6 +76,10 @@ pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcE
         "starling_getValidators" => staking::validators(&chain(), params),
         "starling_getStaker" => staking::staker(&chain(), params),
         "starling_getDelegation" => staking::delegation(&chain(), params),
+        "starling_leaseJob" => proving::lease(node, params),
+        "starling_renewLease" => proving::renew(node, params),
+        "starling_releaseLease" => proving::release(node, params),
+        "starling_getProvingInput" => proving::input(node, params),
         _ => Err(RpcError::method_not_found(method)),
     }
 }
@@ -245,6 +254,8 @@ fn status(node: &Node, chain: &ChainState) -> Value {
         // Every block a node commits is final: signed by the sequencer in the
         // single stage, certified by validators under proof of stake.
         "finalized_height": chain.head.height,
+        // Every block up to here has a verified proof of its state transition.
+        "proven_height": node.settlement.proven_height(),
         "round": node.consensus_round.load(std::sync::atomic::Ordering::Relaxed),
         "validators": chain.next_validators().map_or(0, |set| set.len()),
         "peers": node.net.peers(),
