@@ -230,7 +230,8 @@ pub struct DevnetArgs {
     #[arg(long, value_name = "M", default_value_t = 0, requires = "validators")]
     pub followers: u32,
     /// Also run K native prover workers (in this process) that prove every
-    /// finalized block, rewarding the demo accounts.
+    /// finalized block, rewarding the demo accounts; with --validators they are
+    /// spread over the nodes, each settling the proofs it is sent.
     #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
     pub provers: u32,
     #[command(flatten)]

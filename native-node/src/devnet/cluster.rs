@@ -210,6 +210,8 @@ fn start_and_watch(
     }
     eprintln!("page: {} (log of each node: node.log in its directory)", cluster.processes[0].url);
 
+    let nodes: Vec<String> = cluster.processes.iter().map(|p| rpc_url(&p.url)).collect();
+    super::start_provers(&nodes, args.provers, demo_accounts);
     let chain_id = genesis.chain_id.clone();
     stake_all(cluster, &chain_id, consensus_keys, &genesis.staking, stop)?;
     let rpcs: Vec<String> =
