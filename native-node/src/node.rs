@@ -77,7 +77,7 @@ pub struct Node {
     /// The settlement verifier: proving jobs, submitted proofs, proven height.
     pub settlement: Settlement,
     /// Bounds the proofs verified at once (each holds up to a few MiB and a core).
-    pub(crate) verifying: tokio::sync::Semaphore,
+    pub(crate) verifying: Arc<tokio::sync::Semaphore>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -119,7 +119,7 @@ impl Node {
             proposals: Mutex::new(HashMap::new()),
             consensus_round: AtomicU32::new(0),
             settlement,
-            verifying: tokio::sync::Semaphore::new(MAX_CONCURRENT_VERIFICATIONS),
+            verifying: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_VERIFICATIONS)),
         }))
     }
 

@@ -118,7 +118,9 @@ fn proofs_settle_blocks_and_bad_proofs_change_nothing() {
     });
     let proven = proven_height(&d);
     assert!(proven <= d.height(), "only committed blocks are proven");
-    assert!(metric_at(&d.url, "starling_proven_height") >= target as f64);
+    d.wait_for(5, "the metric to show it", |d| {
+        metric_at(&d.url, "starling_proven_height") >= target as f64
+    });
 
     d.kill();
     let d = Daemon::devnet(dir.path(), &["--block-time-ms", "300"]);
@@ -138,4 +140,22 @@ fn devnet_provers_follow_the_finalized_height() {
     d.wait_for(120, "ten proven blocks", |d| proven_height(d) >= 10);
     let head = d.height();
     d.wait_for(60, "the proven height to reach the head seen", |d| proven_height(d) >= head);
+}
+
+/// Proves proofs travel between nodes: with two validators and one prover
+/// (which works against validator 0 only), validator 1 settles the same blocks
+/// from the announcements it receives, fetching and verifying each proof itself.
+#[test]
+fn settled_proofs_reach_the_other_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--block-time-ms", "400", "--provers", "1"];
+    let (mut devnet, _, urls) = common::Watched::validator_devnet(dir.path(), 2, &flags);
+    let proven = |url: &str| {
+        let status = Daemon::try_call(&format!("{url}rpc"), "starling_status", json!([]));
+        status.and_then(|s| s["result"]["proven_height"].as_u64()).unwrap_or(0)
+    };
+    devnet.wait_until(180, "validator 0 to prove five blocks", |_| proven(&urls[0]) >= 5);
+    devnet.wait_until(60, "validator 1 to settle them from gossip", |_| proven(&urls[1]) >= 5);
+    assert!(metric_at(&urls[1], "starling_proofs_accepted_total") >= 5.0);
+    let _ = devnet.terminate(30);
 }

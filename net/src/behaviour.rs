@@ -66,7 +66,7 @@ pub struct Behaviour {
 
 impl Behaviour {
     /// Builds the behaviour for `keypair` on `config.chain_id`, subscribed to the
-    /// block, transaction and consensus topics.
+    /// block, transaction, consensus and settled-proof topics.
     pub fn new(keypair: &Keypair, config: &NetConfig) -> Self {
         let chain = &config.chain_id;
         let peer_id = keypair.public().to_peer_id();
@@ -91,7 +91,9 @@ impl Behaviour {
             kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config)
         });
         let mut gossipsub = gossipsub(keypair, chain);
-        for topic in [Topic::Blocks, Topic::Transactions, Topic::Proposals, Topic::Votes] {
+        for topic in
+            [Topic::Blocks, Topic::Transactions, Topic::Proposals, Topic::Votes, Topic::Proofs]
+        {
             gossipsub.subscribe(&topic.on(chain)).expect("subscribing to a valid topic");
         }
         Self {

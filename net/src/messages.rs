@@ -6,7 +6,8 @@
 
 use starling_core::consensus::CommitCertificate;
 use starling_core::crypto::{SequencerPublicKey, SequencerSignature};
-use starling_core::encoding::{Decode, DecodeError, Encode, Message, Reader, put_list};
+use starling_core::encoding::{Decode, DecodeError, Encode, Message, Reader, put_bytes, put_list};
+use starling_core::proving::proof::MAX_PROOF_BYTES;
 use starling_core::state::Witness;
 use starling_core::types::{Address, Block, BlockError, ChainId, Hash, Header};
 
@@ -102,6 +103,9 @@ pub enum SyncRequest {
     /// The block a consensus proposal at `height` names, by hash: proposals are
     /// gossiped small and validators fetch the body from whoever relayed them.
     Proposal { height: u64, block_hash: Hash },
+    /// The settled proof of the block at `height`, which a [`ProofAnnouncement`]
+    /// said the peer holds.
+    Proof { height: u64 },
 }
 
 impl Encode for SyncRequest {
@@ -130,6 +134,10 @@ impl Encode for SyncRequest {
                 height.encode_to(out);
                 block_hash.encode_to(out);
             }
+            Self::Proof { height } => {
+                out.push(5);
+                height.encode_to(out);
+            }
         }
     }
 }
@@ -155,6 +163,7 @@ impl Decode for SyncRequest {
             4 => {
                 Ok(Self::Proposal { height: reader.u64()?, block_hash: Hash::decode_from(reader)? })
             }
+            5 => Ok(Self::Proof { height: reader.u64()? }),
             tag => Err(DecodeError::UnknownTag { field: "sync request", tag }),
         }
     }
@@ -226,6 +235,9 @@ pub enum SyncResponse {
     Refused(Refusal),
     /// A proposed block (not final, so without certificate).
     Proposal(Box<SyncedBlock>),
+    /// A block proof's bytes (`BlockProof::to_bytes`), at most
+    /// [`MAX_PROOF_BYTES`]; the asker verifies it like any submission.
+    Proof(Vec<u8>),
 }
 
 impl Encode for SyncResponse {
@@ -259,6 +271,10 @@ impl Encode for SyncResponse {
             Self::Proposal(block) => {
                 out.push(5);
                 block.encode_to(out);
+            }
+            Self::Proof(bytes) => {
+                out.push(6);
+                put_bytes(out, bytes);
             }
         }
     }
@@ -295,6 +311,7 @@ impl Decode for SyncResponse {
                 tag => return Err(DecodeError::UnknownTag { field: "refusal", tag }),
             })),
             5 => Ok(Self::Proposal(Box::new(SyncedBlock::decode_from(reader)?))),
+            6 => Ok(Self::Proof(reader.bytes("proof", MAX_PROOF_BYTES)?.to_vec())),
             tag => Err(DecodeError::UnknownTag { field: "sync response", tag }),
         }
     }
@@ -340,6 +357,41 @@ fn decode_bool(reader: &mut Reader<'_>, field: &'static str) -> Result<bool, Dec
         1 => Ok(true),
         _ => Err(DecodeError::InvalidValue { field, reason: "a flag is 0 or 1" }),
     }
+}
+
+/// "I settled a proof of block `height` by `prover`": gossiped on the proofs
+/// topic by a node that verified it. A proof is hundreds of KiB, far over the
+/// gossip limit, so only this travels by gossip; a node that has not settled
+/// the block fetches the proof from the announcer ([`SyncRequest::Proof`]),
+/// verifies it itself, and only then relays the announcement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofAnnouncement {
+    pub height: u64,
+    pub prover: Address,
+    /// Hash of the proof's bytes: what is fetched must be what was announced.
+    pub proof_hash: Hash,
+}
+
+impl Encode for ProofAnnouncement {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.height.encode_to(out);
+        self.prover.encode_to(out);
+        self.proof_hash.encode_to(out);
+    }
+}
+
+impl Decode for ProofAnnouncement {
+    fn decode_from(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            height: reader.u64()?,
+            prover: Address::decode_from(reader)?,
+            proof_hash: Hash::decode_from(reader)?,
+        })
+    }
+}
+
+impl Message for ProofAnnouncement {
+    const MAX_BYTES: usize = 1 + 8 + 32 + 32;
 }
 
 #[cfg(test)]
@@ -457,6 +509,8 @@ pub(crate) mod tests {
                 start: address(&f, 2),
                 count: MAX_CHUNK_ACCOUNTS,
             },
+            SyncRequest::Proof { height: 0 },
+            SyncRequest::Proof { height: u64::MAX },
         ];
         for request in &requests {
             round_trip(request);
@@ -512,6 +566,7 @@ pub(crate) mod tests {
         responses.extend(
             [Refusal::RateLimited, Refusal::Unavailable, Refusal::Busy].map(SyncResponse::Refused),
         );
+        responses.extend([SyncResponse::Proof(vec![]), SyncResponse::Proof(vec![7; 300_000])]);
         for response in &responses {
             round_trip(response);
         }
@@ -524,6 +579,20 @@ pub(crate) mod tests {
         let witness = blocks[0].witness.as_ref().unwrap();
         verify_block(&blocks[0].block, &genesis.header, witness, &f.genesis.chain_id).unwrap();
         assert_eq!(blocks[1].witness, None);
+    }
+
+    /// Proves a proof announcement round-trips at its fixed size, and that a
+    /// proof response over the proof size limit is refused before it is read.
+    #[test]
+    fn proof_messages_round_trip_and_are_bounded() {
+        let announcement =
+            ProofAnnouncement { height: 9, prover: Address([3; 32]), proof_hash: Hash([5; 32]) };
+        round_trip(&announcement);
+        assert_eq!(announcement.encode_message().len(), ProofAnnouncement::MAX_BYTES);
+        let mut long = SyncResponse::Proof(vec![0; 8]).encode_message();
+        let at = long.len() - 8 - 4;
+        long[at..at + 4].copy_from_slice(&((MAX_PROOF_BYTES + 1) as u32).to_le_bytes());
+        assert!(SyncResponse::decode_message(&long).is_err());
     }
 
     /// Proves a signed header of a real sealed block verifies, hashes like its block

@@ -69,6 +69,8 @@ pub enum Domain {
     Staking,
     /// A commit certificate, committed to by the header of the block carrying it.
     CommitCertificate,
+    /// A block proof's bytes, named by hash when a node announces it settled.
+    BlockProof,
 }
 
 impl Domain {
@@ -88,6 +90,7 @@ impl Domain {
             Self::ValidatorSet => 11,
             Self::Staking => 12,
             Self::CommitCertificate => 13,
+            Self::BlockProof => 14,
         })
     }
 }

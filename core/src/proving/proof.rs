@@ -10,7 +10,8 @@ use stwo::core::proof::StarkProof;
 use stwo::core::vcs_lifted::blake2_merkle::Blake2sMerkleHasher;
 
 use super::components::{ClaimedSums, LogSizes};
-use crate::types::Address;
+use crate::hash::{Domain, hash_bytes};
+use crate::types::{Address, Hash};
 
 /// Largest encoded proof accepted (a block proof is typically a few hundred KiB).
 pub const MAX_PROOF_BYTES: usize = 8 << 20;
@@ -18,6 +19,12 @@ pub const MAX_PROOF_BYTES: usize = 8 << 20;
 /// Largest component (log2 of rows) a proof may declare: bounds the verifier's
 /// work before it has checked anything.
 pub const MAX_LOG_SIZE: u32 = 24;
+
+/// The name of a proof's encoding (its bytes as settled), by which nodes
+/// announce the proofs they settled.
+pub fn proof_digest(bytes: &[u8]) -> Hash {
+    hash_bytes(Domain::BlockProof, bytes)
+}
 
 /// Encoding version.
 const VERSION: u8 = 1;

@@ -19,10 +19,13 @@ use starling_core::consensus::{SignedProposal, SignedVote};
 use starling_core::encoding::DecodeError;
 use starling_core::encoding::Message;
 use starling_core::mempool::MempoolError;
+use starling_core::proving::proof::proof_digest;
 use starling_core::types::{Hash, Transaction};
 use starling_net::behaviour::{Behaviour, BehaviourEvent, NetConfig, gossip_limit};
 use starling_net::codec::{Inbound, is_malformed};
-use starling_net::messages::{Refusal, SignedHeader, SyncRequest, SyncResponse, SyncedBlock};
+use starling_net::messages::{
+    ProofAnnouncement, Refusal, SignedHeader, SyncRequest, SyncResponse, SyncedBlock,
+};
 use starling_net::names::Topic;
 use starling_net::reputation::{Offence, Reputation, ReputationConfig, Standing};
 use starling_net::sync::{BlockRange, Outcome, SyncConfig, SyncDriver};
@@ -52,6 +55,12 @@ enum Asked {
     Blocks(BlockRange),
     /// The block of a consensus proposal.
     Proposal(Hash),
+    /// The proof a gossiped announcement named, whose validation waits for it.
+    Proof {
+        id: MessageId,
+        source: PeerId,
+        announced: ProofAnnouncement,
+    },
 }
 
 /// A header announced on gossip whose block this node does not have yet: it is
@@ -91,6 +100,13 @@ enum Work {
         invalid: bool,
     },
     TxChecked {
+        id: MessageId,
+        source: PeerId,
+        verdict: MessageAcceptance,
+        offence: Option<Offence>,
+    },
+    /// A fetched proof was verified (or refused): the verdict on its announcement.
+    ProofChecked {
         id: MessageId,
         source: PeerId,
         verdict: MessageAcceptance,
@@ -328,8 +344,10 @@ impl EventLoop {
             Topic::Transactions => self.on_transaction(source, id, &message.data),
             Topic::Proposals => self.on_consensus(source, id, &message.data, Topic::Proposals),
             Topic::Votes => self.on_consensus(source, id, &message.data, Topic::Votes),
-            // Filled in by the proving issue.
-            Topic::Proofs | Topic::Jobs => self.validate(&id, &source, MessageAcceptance::Ignore),
+            Topic::Proofs => self.on_proof_announcement(source, id, &message.data),
+            // Leases are local to each node (see `starling_core::jobs`): nothing
+            // is published on the jobs topic.
+            Topic::Jobs => self.validate(&id, &source, MessageAcceptance::Ignore),
         }
     }
 
@@ -448,6 +466,54 @@ impl EventLoop {
         });
     }
 
+    // --- proofs ---------------------------------------------------------------
+
+    /// A peer settled a proof. If this node has the job open, it fetches the
+    /// proof from that peer and verifies it itself; the announcement is relayed
+    /// only once the proof settles here, so a false one goes no further.
+    fn on_proof_announcement(&mut self, source: PeerId, id: MessageId, data: &[u8]) {
+        let Ok(announced) = ProofAnnouncement::decode_message(data) else {
+            self.penalize(source, Offence::MalformedMessage);
+            return self.validate(&id, &source, MessageAcceptance::Reject);
+        };
+        if !self.node.settlement.wants(announced.height) {
+            // Settled here already, or not yet a job here: nothing to fetch.
+            return self.validate(&id, &source, MessageAcceptance::Ignore);
+        }
+        let request = SyncRequest::Proof { height: announced.height };
+        self.ask(source, request, Asked::Proof { id, source, announced });
+    }
+
+    /// Verifies a fetched proof on a blocking thread, a few at a time.
+    fn check_proof(
+        &mut self,
+        id: MessageId,
+        source: PeerId,
+        announced: ProofAnnouncement,
+        bytes: Vec<u8>,
+    ) {
+        if proof_digest(&bytes) != announced.proof_hash {
+            self.penalize(source, Offence::InvalidBlock);
+            return self.validate(&id, &source, MessageAcceptance::Reject);
+        }
+        let Some(permit) = self.node.verifying_permit() else {
+            return self.validate(&id, &source, MessageAcceptance::Ignore);
+        };
+        let node = self.node.clone();
+        let work = self.work_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let (verdict, offence) = match node.submit_proof(announced.height, &bytes) {
+                Ok(_) => (MessageAcceptance::Accept, None),
+                Err(e) if e.is_sender_fault() => {
+                    (MessageAcceptance::Reject, Some(Offence::InvalidBlock))
+                }
+                Err(_) => (MessageAcceptance::Ignore, None),
+            };
+            drop(permit);
+            let _ = work.send(Work::ProofChecked { id, source, verdict, offence });
+        });
+    }
+
     // --- sync -----------------------------------------------------------------
 
     fn ask(&mut self, peer: PeerId, request: SyncRequest, asked: Asked) {
@@ -528,6 +594,9 @@ impl EventLoop {
                         self.sync.completed(&peer, Outcome::Failed, now);
                     }
                     Some((_, Asked::Proposal(hash))) => self.fetch_proposal(hash, None),
+                    Some((_, Asked::Proof { id, source, .. })) => {
+                        self.validate(&id, &source, MessageAcceptance::Ignore)
+                    }
                     _ => {}
                 }
             }
@@ -602,10 +671,20 @@ impl EventLoop {
                 self.node.consensus_event(consensus::Event::Block(synced.block));
             }
             (Asked::Proposal(hash), SyncResponse::Refused(_)) => self.fetch_proposal(hash, None),
+            (Asked::Proof { id, source, announced }, SyncResponse::Proof(bytes)) => {
+                self.check_proof(id, source, announced, bytes)
+            }
+            (Asked::Proof { id, source, .. }, SyncResponse::Refused(_)) => {
+                self.validate(&id, &source, MessageAcceptance::Ignore)
+            }
             (asked, _) => {
                 self.penalize(peer, Offence::InvalidBlock);
-                if matches!(asked, Asked::Blocks(_)) {
-                    self.sync.completed(&peer, Outcome::Failed, now);
+                match asked {
+                    Asked::Blocks(_) => self.sync.completed(&peer, Outcome::Failed, now),
+                    Asked::Proof { id, source, .. } => {
+                        self.validate(&id, &source, MessageAcceptance::Ignore)
+                    }
+                    _ => {}
                 }
             }
         }
@@ -637,7 +716,8 @@ impl EventLoop {
                 self.sync.completed(&peer, outcome, now);
                 self.release_announced();
             }
-            Work::TxChecked { id, source, verdict, offence } => {
+            Work::TxChecked { id, source, verdict, offence }
+            | Work::ProofChecked { id, source, verdict, offence } => {
                 if let Some(offence) = offence {
                     self.penalize(source, offence);
                 }

@@ -28,6 +28,10 @@ pub fn answer(node: &Node, request: &SyncRequest) -> Result<SyncResponse> {
             Ok(state_chunk(node, height, &start, count))
         }
         SyncRequest::Proposal { height, block_hash } => Ok(proposal(node, height, &block_hash)),
+        SyncRequest::Proof { height } => Ok(match node.store.proof_bytes(height)? {
+            Some(bytes) => SyncResponse::Proof(bytes),
+            None => SyncResponse::Refused(Refusal::Unavailable),
+        }),
     }
 }
 

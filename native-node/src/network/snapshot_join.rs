@@ -150,6 +150,7 @@ fn kind(response: &SyncResponse) -> &'static str {
         SyncResponse::StateChunk(_) => "a chunk of another snapshot",
         SyncResponse::Refused(_) => "a refusal",
         SyncResponse::Proposal(_) => "a proposed block",
+        SyncResponse::Proof(_) => "a block proof",
     }
 }
 

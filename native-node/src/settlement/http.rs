@@ -16,7 +16,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
-use starling_core::proving::proof::MAX_PROOF_BYTES;
+use starling_core::encoding::Message;
+use starling_core::proving::proof::{MAX_PROOF_BYTES, proof_digest};
+use starling_net::messages::ProofAnnouncement;
+use starling_net::names::Topic;
 
 use super::SubmitError;
 use crate::node::Node;
@@ -87,6 +90,12 @@ impl Node {
         match &outcome {
             Ok(settled) => {
                 self.metrics.proofs_accepted.inc();
+                let announcement = ProofAnnouncement {
+                    height,
+                    prover: settled.winner.prover,
+                    proof_hash: proof_digest(bytes),
+                };
+                self.net.publish(Topic::Proofs, announcement.encode_message());
                 tracing::info!(
                     height,
                     prover = %settled.winner.prover,
@@ -100,6 +109,11 @@ impl Node {
             }
         }
         outcome.map(|_| self.refresh_settlement_gauges())
+    }
+
+    /// A turn to verify a proof now, if one is free (peers' proofs wait for none).
+    pub fn verifying_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.verifying.clone().try_acquire_owned().ok()
     }
 
     /// Updates the settlement metrics; returns the proven height.

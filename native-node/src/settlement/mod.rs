@@ -128,6 +128,12 @@ impl Settlement {
         board.proven_height().unwrap_or(board.start_height() - 1)
     }
 
+    /// Whether a proof of the block at `height` would be taken now: its job is
+    /// on the board and not yet proven.
+    pub fn wants(&self, height: JobId) -> bool {
+        self.board().check_submission(height, Address([0; 32])).is_ok()
+    }
+
     /// Jobs published but not yet proven, and leases held.
     pub fn backlog(&self) -> (usize, usize) {
         let board = self.board();

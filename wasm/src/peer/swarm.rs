@@ -53,8 +53,10 @@ pub fn build(chain: &ChainId) -> Result<Swarm<Behaviour>, String> {
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
         .build();
     // A browser checks blocks and watches consensus (proposals and votes, each
-    // checked before it counts); it has no use for the mempool's traffic.
+    // checked before it counts); it has no use for the mempool's traffic, nor
+    // for the announcements of proofs nodes settled (it does not settle).
     swarm.behaviour_mut().gossipsub.unsubscribe(&Topic::Transactions.on(chain));
+    swarm.behaviour_mut().gossipsub.unsubscribe(&Topic::Proofs.on(chain));
     // A WebRTC-direct connection whose peer died is never reported closed by the
     // transport (libp2p-webrtc-websys does not watch the peer connection's
     // state), so the page pings its peers often and drops a connection whose
