@@ -731,7 +731,9 @@ pub(crate) mod tests {
                 SyncRequest::Headers { count, .. }
                 | SyncRequest::Blocks { count, .. }
                 | SyncRequest::StateChunk { count, .. } => count as usize,
-                SyncRequest::Status | SyncRequest::Proposal { .. } => unreachable!(),
+                SyncRequest::Status | SyncRequest::Proposal { .. } | SyncRequest::Proof { .. } => {
+                    unreachable!()
+                }
             };
             assert_eq!(
                 SyncRequest::decode_message(&request.encode_message()),
@@ -743,13 +745,13 @@ pub(crate) mod tests {
     /// Proves unknown request, response and refusal tags are refused as UnknownTag.
     #[test]
     fn unknown_tags_are_refused() {
-        for tag in [5, 6, 0x80, 0xff] {
+        for tag in [6, 7, 0x80, 0xff] {
             assert_eq!(
                 SyncRequest::decode_message(&[WIRE_VERSION, tag]),
                 Err(DecodeError::UnknownTag { field: "sync request", tag })
             );
         }
-        for tag in [6, 7, 0x80, 0xff] {
+        for tag in [7, 8, 0x80, 0xff] {
             assert_eq!(
                 SyncResponse::decode_message(&[WIRE_VERSION, tag]),
                 Err(DecodeError::UnknownTag { field: "sync response", tag })
