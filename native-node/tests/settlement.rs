@@ -26,6 +26,10 @@ fn submit(d: &Daemon, height: u64, body: &[u8]) -> (u16, Value) {
     }
 }
 
+/// A bad submission: what it is, the height it claims, its bytes, the HTTP
+/// status it must get and the reasons that may be given.
+type Refusal<'a> = (&'a str, u64, &'a [u8], u16, &'a [&'a str]);
+
 fn reward_address() -> String {
     demo_key().public_key().address().to_string()
 }
@@ -85,7 +89,7 @@ fn proofs_settle_blocks_and_bad_proofs_change_nothing() {
 
     let mut tampered = proof.clone();
     tampered[proof.len() / 2] ^= 0x40;
-    let refusals: [(&str, u64, &[u8], u16, &[&str]); 5] = [
+    let refusals: [Refusal; 5] = [
         ("truncated", 1, &proof[..proof.len() / 2], 422, &["malformed"]),
         ("tampered", 1, &tampered, 422, &["malformed", "invalid"]),
         ("for another block", 2, &proof, 422, &["invalid"]),

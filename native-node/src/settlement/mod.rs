@@ -259,5 +259,5 @@ fn verify_guarded(
     config: &ProofConfig,
 ) -> Result<(), ProofError> {
     catch_unwind(AssertUnwindSafe(|| verify_block(statement, proof, config)))
-        .unwrap_or_else(|_| Err(ProofError::Malformed("the verifier could not read the proof")))
+        .unwrap_or(Err(ProofError::Malformed("the verifier could not read the proof")))
 }
