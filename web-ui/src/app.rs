@@ -6,8 +6,8 @@
 //! latest verified height), `#node-height`, `#connection[data-state]`,
 //! `#connection-error`, `#stopped`, `tr[data-block-height][data-verdict]`
 //! (with `data-finality`), `[data-reason]`, `#block-detail`, `#trust`, `#mode`
-//! and the network and consensus panels' `data-testid`s (see [`crate::network`]
-//! and [`crate::consensus`]).
+//! and the network, consensus and settlement panels' `data-testid`s (see
+//! [`crate::network`], [`crate::consensus`] and [`crate::settlement`]).
 //!
 //! What the page trusts is stated on the page itself (the facts panel's note) and
 //! in `starling_wasm::peer::chain`'s docs; keep the two in step.
@@ -27,6 +27,7 @@ use crate::consensus::Consensus;
 use crate::facts::ChainFacts;
 use crate::network::Network;
 use crate::rpc::{BlockResponse, Status};
+use crate::settlement::Settlement;
 
 /// How long to wait before asking for the status again when the first try failed.
 const RETRY_MS: i32 = 1000;
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
             <ConnectionError state=state />
             <ChainFacts state=state />
             <Consensus state=state />
+            <Settlement />
             <Network state=state />
             <section class="panel">
                 <h2>"Recent blocks"</h2>

@@ -68,6 +68,8 @@ mod tests {
                 format!("/ip4/127.0.0.1/tcp/4001/p2p/{PEER}"),
                 format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{PEER}"),
             ],
+            finalized_height: Some(0),
+            proven_height: Some(0),
         }
     }
 

@@ -18,8 +18,8 @@
 //! Layout: [`rpc`] (JSON-RPC types), [`bootstrap`] (from the status to what
 //! the browser node starts from) and [`labels`] (how modes, finality and
 //! shares are worded) are plain Rust, tested natively; `app` (the
-//! Leptos view, with `facts`, `consensus`, `network` and `blocks` for its
-//! panels) and `client`
+//! Leptos view, with `facts`, `consensus`, `network`, `settlement` and `blocks`
+//! for its panels) and `client`
 //! (fetch, timers) exist only on wasm32. The browser
 //! node itself is `starling_wasm::peer`.
 
@@ -39,3 +39,5 @@ mod consensus;
 mod facts;
 #[cfg(target_arch = "wasm32")]
 mod network;
+#[cfg(target_arch = "wasm32")]
+mod settlement;

@@ -22,6 +22,13 @@ pub struct Status {
     /// The node's libp2p addresses, each ending in `/p2p/<peer id>`.
     #[serde(default)]
     pub listen: Vec<String>,
+    /// The node's newest final block.
+    #[serde(default)]
+    pub finalized_height: Option<u64>,
+    /// The height up to which the node's settlement verifier holds a verified
+    /// STARK proof of every block's state transition.
+    #[serde(default)]
+    pub proven_height: Option<u64>,
 }
 
 /// `starling_getBlock`: one block in the canonical encoding, as hex, with the
