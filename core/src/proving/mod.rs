@@ -60,7 +60,15 @@
 //!
 //! The prover (stwo's SIMD backend) is behind the `prover` feature; the
 //! verifier builds without it, `no_std`, for browsers and light clients.
+//!
+//! # Throughput
+//!
+//! `baseline` (with `prover`) proves Poseidon2 permutations alone, the same
+//! way a block is proven: a block proof's permutations per second are
+//! measured against it (`core/benches/proving.rs`, figures in BENCHMARKS.md).
 
+#[cfg(feature = "prover")]
+pub mod baseline;
 pub mod components;
 pub mod config;
 pub mod input;
@@ -74,6 +82,7 @@ pub mod prover;
 pub mod public;
 pub mod range_check;
 pub mod relations;
+pub mod single;
 pub mod split;
 pub mod statement;
 #[cfg(test)]

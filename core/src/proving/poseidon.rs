@@ -451,130 +451,6 @@ mod prover {
     }
 }
 
-/// Proving one component on its own, for the components' tests: an empty
-/// preprocessed tree, the main trace, the relations drawn from the Blake2s
-/// channel, the interaction trace, then stwo's proof under a
-/// [`ProofConfig`](super::config::ProofConfig). The verifier plays the part
-/// of every other component: it adds the public side of the component's
-/// relation itself and requires the total to be zero.
-#[cfg(all(test, feature = "prover"))]
-pub(crate) mod single {
-    use alloc::string::{String, ToString};
-    use alloc::vec::Vec;
-
-    use stwo::core::air::Component;
-    use stwo::core::channel::{Blake2sChannel, Channel};
-    use stwo::core::fields::qm31::SecureField;
-    use stwo::core::pcs::CommitmentSchemeVerifier;
-    use stwo::core::poly::circle::CanonicCoset;
-    use stwo::core::proof::StarkProof;
-    use stwo::core::vcs_lifted::blake2_merkle::{Blake2sMerkleChannel, Blake2sMerkleHasher};
-    use stwo::core::verifier::verify;
-    use stwo::prover::backend::simd::SimdBackend;
-    use stwo::prover::poly::circle::PolyOps;
-    use stwo::prover::{CommitmentSchemeProver, ProvingError, prove};
-    use stwo_constraint_framework::{FrameworkComponent, FrameworkEval, TraceLocationAllocator};
-
-    use crate::proving::config::ProofConfig;
-    use crate::proving::relations::Relations;
-    use crate::proving::trace::Evaluation;
-
-    /// A proof and the component's claimed LogUp sum, which the verifier
-    /// needs (it is mixed into the channel before the composition).
-    pub struct ComponentProof {
-        pub proof: StarkProof<Blake2sMerkleHasher>,
-        pub claimed_sum: SecureField,
-    }
-
-    /// Proves the component `make_eval` builds, over `main` (committed) and
-    /// the `interaction` it derives once the relations are drawn. `statement`
-    /// is mixed into the channel first, as the verifier will. Fails if the
-    /// traces do not satisfy the constraints (stwo's own final check).
-    pub fn prove_component<E: FrameworkEval + Sync>(
-        statement: &[u32],
-        main: Vec<Evaluation>,
-        interaction: impl FnOnce(&Relations) -> (Vec<Evaluation>, SecureField),
-        make_eval: impl Fn(Relations) -> E,
-        config: &ProofConfig,
-    ) -> Result<ComponentProof, ProvingError> {
-        let pcs = config.pcs();
-        let bound = make_eval(Relations::dummy()).max_constraint_log_degree_bound();
-        let twiddles = SimdBackend::precompute_twiddles(
-            CanonicCoset::new(bound + pcs.fri_config.log_blowup_factor).circle_domain().half_coset,
-        );
-        let channel = &mut Blake2sChannel::default();
-        pcs.mix_into(channel);
-        channel.mix_u32s(statement);
-        let mut scheme = CommitmentSchemeProver::<_, Blake2sMerkleChannel>::new(pcs, &twiddles);
-
-        let mut tree = scheme.tree_builder();
-        tree.extend_evals(Vec::new());
-        tree.commit(channel);
-        let mut tree = scheme.tree_builder();
-        tree.extend_evals(main);
-        tree.commit(channel);
-
-        let relations = Relations::draw(channel);
-        let (columns, claimed_sum) = interaction(&relations);
-        let mut tree = scheme.tree_builder();
-        tree.extend_evals(columns);
-        tree.commit(channel);
-        channel.mix_felts(&[claimed_sum]);
-
-        let component = FrameworkComponent::new(
-            &mut TraceLocationAllocator::default(),
-            make_eval(relations),
-            claimed_sum,
-        );
-        let proof = prove::<SimdBackend, Blake2sMerkleChannel>(&[&component], channel, scheme)?;
-        Ok(ComponentProof { proof, claimed_sum })
-    }
-
-    /// Verifies a [`prove_component`] proof. `public_sum` is the LogUp sum of
-    /// the tuples the verifier itself uses (or yields) in the component's
-    /// relation; with the claimed sum it must make zero.
-    pub fn verify_component<E: FrameworkEval>(
-        statement: &[u32],
-        make_eval: impl Fn(Relations) -> E,
-        public_sum: impl FnOnce(&Relations) -> SecureField,
-        proof: ComponentProof,
-        config: &ProofConfig,
-    ) -> Result<(), String> {
-        let ComponentProof { proof, claimed_sum } = proof;
-        if !config.matches(&proof.0.config) {
-            return Err("proof made under another configuration".to_string());
-        }
-        let channel = &mut Blake2sChannel::default();
-        proof.0.config.mix_into(channel);
-        channel.mix_u32s(statement);
-        let mut scheme = CommitmentSchemeVerifier::<Blake2sMerkleChannel>::new(proof.0.config);
-        let sizes = FrameworkComponent::new(
-            &mut TraceLocationAllocator::default(),
-            make_eval(Relations::dummy()),
-            claimed_sum,
-        )
-        .trace_log_degree_bounds();
-        if proof.0.commitments.len() != 4 || sizes.len() != 3 {
-            return Err("proof has the wrong number of commitments".to_string());
-        }
-        scheme.commit(proof.0.commitments[0], &sizes[0], channel);
-        scheme.commit(proof.0.commitments[1], &sizes[1], channel);
-        let relations = Relations::draw(channel);
-        scheme.commit(proof.0.commitments[2], &sizes[2], channel);
-        channel.mix_felts(&[claimed_sum]);
-
-        if claimed_sum + public_sum(&relations) != SecureField::from_u32_unchecked(0, 0, 0, 0) {
-            return Err("the relation does not balance".to_string());
-        }
-        let component = FrameworkComponent::new(
-            &mut TraceLocationAllocator::default(),
-            make_eval(relations),
-            claimed_sum,
-        );
-        verify(&[&component], channel, &mut scheme, proof).map_err(|e| e.to_string())
-    }
-}
-
 #[cfg(all(test, feature = "prover"))]
 mod tests {
     use alloc::string::String;
@@ -585,37 +461,21 @@ mod tests {
     use stwo::core::poly::circle::CanonicCoset;
     use stwo::prover::backend::simd::column::BaseColumn;
     use stwo::prover::poly::circle::CircleEvaluation;
-    use stwo_constraint_framework::Relation;
 
-    use super::single::{ComponentProof, prove_component, verify_component};
     use super::*;
     use crate::hash::permute;
+    use crate::proving::baseline::{
+        prove_permutations, public_sum, sample_uses, statement, verify_permutations,
+    };
     use crate::proving::config::ProofConfig;
     use crate::proving::lookups::PermutationUse;
+    use crate::proving::single::prove_component;
     use crate::proving::testing::{self, cpu};
     use crate::proving::trace::base;
 
     const M31_ONE: BaseField = BaseField::from_u32_unchecked(1);
     const QM31_ZERO: SecureField = SecureField::from_u32_unchecked(0, 0, 0, 0);
     const QM31_ONE: SecureField = SecureField::from_u32_unchecked(1, 0, 0, 0);
-
-    /// Deterministic pseudo-random uses (splitmix64), `full` on every third.
-    pub(crate) fn random_uses(n: usize, seed: u64) -> Vec<PermutationUse> {
-        let mut state = seed;
-        let mut next = move || {
-            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        (0..n)
-            .map(|i| PermutationUse {
-                input: core::array::from_fn(|_| M31::new(next() as u32)),
-                full: i % 3 == 0,
-            })
-            .collect()
-    }
 
     /// Index of the S-box of full round `round` (0..8), element `i`: the
     /// partial rounds' 14 sit between round 3 and round 4.
@@ -632,18 +492,6 @@ mod tests {
     /// Constraint `2k` checks the square, `2k + 1` the output.
     fn square_column(k: usize) -> usize {
         WIDTH + 2 * k
-    }
-
-    /// The tuple a use should be yielded as, computed with the hash module's
-    /// own permutation (not the AIR's).
-    fn expected_tuple(u: &PermutationUse) -> [BaseField; PERMUTATION_SIZE] {
-        let mut out = u.input;
-        permute(&mut out);
-        core::array::from_fn(|i| match i {
-            i if i < WIDTH => base(u.input[i]),
-            i if i < WIDTH + WIDTH / 2 || u.full => base(out[i - WIDTH]),
-            _ => BaseField::from_u32_unchecked(0),
-        })
     }
 
     /// The first constraint `main` breaks, if any.
@@ -664,7 +512,7 @@ mod tests {
     /// of zero with both flags 0.
     #[test]
     fn trace_rows_are_the_permutation() {
-        let uses = random_uses(100, 1);
+        let uses = sample_uses(100, 1);
         let trace = gen_trace(&uses);
         assert_eq!(trace.log_size(), 7);
         let columns = cpu(&trace.evaluations());
@@ -691,7 +539,7 @@ mod tests {
     /// elements, independently of the trace layout.
     #[test]
     fn generic_permutation_matches_hash() {
-        for u in random_uses(20, 2) {
+        for u in sample_uses(20, 2) {
             let mut sboxes = 0;
             let out = permutation(u.input.map(base), &mut |a: BaseField| {
                 sboxes += 1;
@@ -712,7 +560,7 @@ mod tests {
     /// the first failure is that constraint.
     #[test]
     fn constraints_hold_and_catch_single_changes() {
-        let uses = random_uses(40, 3);
+        let uses = sample_uses(40, 3);
         let trace = gen_trace(&uses);
         let log_size = trace.log_size();
         let main = cpu(&trace.evaluations());
@@ -832,17 +680,6 @@ mod tests {
         assert_eq!(stwo::core::air::Component::n_constraints(&component), ROUND_COLUMNS + 3);
     }
 
-    /// `Σ sign/combine(tuple)` over the uses, computed from the uses and the
-    /// hash module's permutation alone.
-    fn uses_sum(uses: &[PermutationUse], relations: &Relations, sign: SecureField) -> SecureField {
-        uses.iter()
-            .map(|u| {
-                let denominator: SecureField = relations.permutation.combine(&expected_tuple(u));
-                sign / denominator
-            })
-            .sum()
-    }
-
     /// Proves the component's claimed sum is exactly `Σ −1/combine(tuple)`
     /// over the uses, computed independently (so the yielded tuples are
     /// right, and padding rows contribute nothing), and that an empty list
@@ -851,57 +688,12 @@ mod tests {
     fn claimed_sum_is_the_uses() {
         let relations = Relations::dummy();
         for n in [1, 16, 17, 100] {
-            let uses = random_uses(n, 4 + n as u64);
+            let uses = sample_uses(n, 4 + n as u64);
             let (_, claimed_sum) = gen_trace(&uses).interaction(&relations);
-            assert_eq!(claimed_sum, uses_sum(&uses, &relations, -QM31_ONE), "{n} uses");
+            assert_eq!(claimed_sum, -public_sum(&uses, &relations), "{n} uses");
         }
         let (_, empty) = gen_trace(&[]).interaction(&relations);
         assert_eq!(empty, QM31_ZERO);
-    }
-
-    /// The public statement of a permutation proof: every use, as u32s.
-    fn statement(uses: &[PermutationUse]) -> Vec<u32> {
-        let mut words = vec![uses.len() as u32];
-        for u in uses {
-            words.extend(u.input.map(M31::value));
-            words.push(u32::from(u.full));
-        }
-        words
-    }
-
-    /// Proves the Poseidon component alone for `uses`.
-    pub(crate) fn prove_permutations(
-        uses: &[PermutationUse],
-        config: &ProofConfig,
-    ) -> ComponentProof {
-        let trace = gen_trace(uses);
-        let log_size = trace.log_size();
-        prove_component(
-            &statement(uses),
-            trace.evaluations(),
-            |relations| trace.interaction(relations),
-            |relations| PoseidonEval { log_size, relations },
-            config,
-        )
-        .expect("an honest trace satisfies the constraints")
-    }
-
-    /// Verifies [`prove_permutations`]: the verifier, knowing the uses,
-    /// computes their outputs and *uses* each tuple itself, so the relation
-    /// balances only if the component yielded exactly those permutations.
-    pub(crate) fn verify_permutations(
-        uses: &[PermutationUse],
-        proof: ComponentProof,
-        config: &ProofConfig,
-    ) -> Result<(), String> {
-        let log_size = crate::proving::trace::log_size_for(uses.len());
-        verify_component(
-            &statement(uses),
-            |relations| PoseidonEval { log_size, relations },
-            |relations| uses_sum(uses, relations, QM31_ONE),
-            proof,
-            config,
-        )
     }
 
     /// Proves a real end-to-end STARK proof of the component verifies under
@@ -913,35 +705,35 @@ mod tests {
     #[test]
     fn proof_verifies_and_tampering_fails() {
         let config = ProofConfig::STANDARD;
-        verify_permutations(&[], prove_permutations(&[], &config), &config).unwrap();
+        verify_permutations(&[], &prove_permutations(&[], &config).unwrap(), &config).unwrap();
 
-        let uses = random_uses(50, 5);
-        let prove = || prove_permutations(&uses, &config);
-        verify_permutations(&uses, prove(), &config).unwrap();
+        let uses = sample_uses(50, 5);
+        let prove = || prove_permutations(&uses, &config).unwrap();
+        verify_permutations(&uses, &prove(), &config).unwrap();
 
         let mut proof = prove();
         proof.proof.0.queried_values[1][7][0] += M31_ONE;
-        assert!(verify_permutations(&uses, proof, &config).is_err(), "queried value");
+        assert!(verify_permutations(&uses, &proof, &config).is_err(), "queried value");
 
         let mut proof = prove();
         proof.proof.0.sampled_values[1][20][0] += QM31_ONE;
-        assert!(verify_permutations(&uses, proof, &config).is_err(), "sampled value");
+        assert!(verify_permutations(&uses, &proof, &config).is_err(), "sampled value");
 
         let mut proof = prove();
         proof.proof.0.commitments[1].0[0] ^= 1;
-        assert!(verify_permutations(&uses, proof, &config).is_err(), "commitment");
+        assert!(verify_permutations(&uses, &proof, &config).is_err(), "commitment");
 
         let mut proof = prove();
         proof.claimed_sum += QM31_ONE;
-        assert!(verify_permutations(&uses, proof, &config).is_err(), "claimed sum");
+        assert!(verify_permutations(&uses, &proof, &config).is_err(), "claimed sum");
 
         let mut other = uses.clone();
         other[10].input[3] += M31::ONE;
-        assert!(verify_permutations(&other, prove(), &config).is_err(), "other uses");
+        assert!(verify_permutations(&other, &prove(), &config).is_err(), "other uses");
 
         let mut other = uses.clone();
         other[11].full = !other[11].full;
-        assert!(verify_permutations(&other, prove(), &config).is_err(), "other full flag");
+        assert!(verify_permutations(&other, &prove(), &config).is_err(), "other full flag");
 
         // One partial-round output changed after the interaction was derived:
         // the prover's own final check refuses it.

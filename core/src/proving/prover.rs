@@ -11,6 +11,7 @@ use stwo::core::poly::circle::CanonicCoset;
 use stwo::core::vcs_lifted::blake2_merkle::Blake2sMerkleChannel;
 use stwo::prover::backend::simd::SimdBackend;
 use stwo::prover::poly::circle::PolyOps;
+use stwo::prover::poly::twiddles::TwiddleTree;
 use stwo::prover::{CommitmentSchemeProver, prove};
 
 use super::components::{BlockComponents, ClaimedSums, LogSizes};
@@ -60,17 +61,41 @@ struct Traces {
     byte: range_check::ByteTrace,
 }
 
+/// The traces of the components that use the Poseidon and byte tables, in
+/// the fixed order.
+type UserTraces =
+    (transaction::TransactionTrace, write::WriteTrace, split::SplitTrace, merkle::MerkleTrace);
+
+/// Builds the using components' traces, counting their uses into `counts`.
+fn user_traces(
+    witness: &BlockWitness,
+    counts: &mut LookupCounts,
+) -> Result<UserTraces, ProveError> {
+    let trace_error = |e: &dyn fmt::Display| ProveError::Trace(e.to_string());
+    let transaction = transaction::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
+    // The writes are checked against their paths (every path hashed) once,
+    // and laid out by the three components that share them.
+    let plans = write::plans(witness).map_err(|e| trace_error(&e))?;
+    let write = write::trace_from(&plans, counts);
+    let split = split::trace_from(&plans, counts);
+    let merkle = merkle::trace_from(&plans, counts);
+    Ok((transaction, write, split, merkle))
+}
+
+/// What proving `witness` would use of the Poseidon and byte tables: one
+/// Poseidon row per permutation in `permutations`. For sizing and
+/// benchmarks (a proof's work is mostly its permutations); proving counts
+/// them itself.
+pub fn lookup_counts(witness: &BlockWitness) -> Result<LookupCounts, ProveError> {
+    let mut counts = LookupCounts::default();
+    user_traces(witness, &mut counts)?;
+    Ok(counts)
+}
+
 impl Traces {
     fn build(witness: &BlockWitness) -> Result<Self, ProveError> {
         let counts = &mut LookupCounts::default();
-        let trace_error = |e: &dyn fmt::Display| ProveError::Trace(e.to_string());
-        let transaction = transaction::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
-        // The writes are checked against their paths (every path hashed) once,
-        // and laid out by the three components that share them.
-        let plans = write::plans(witness).map_err(|e| trace_error(&e))?;
-        let write = write::trace_from(&plans, counts);
-        let split = split::trace_from(&plans, counts);
-        let merkle = merkle::trace_from(&plans, counts);
+        let (transaction, write, split, merkle) = user_traces(witness, counts)?;
         let poseidon = poseidon::gen_trace(&counts.permutations);
         let byte = range_check::gen_trace(&counts.bytes);
         Ok(Self { transaction, write, split, merkle, poseidon, byte })
@@ -122,16 +147,10 @@ pub fn prove_block(
     let traces = Traces::build(witness)?;
     let sizes = traces.sizes();
     let max_log_size = sizes.to_array().into_iter().max().unwrap_or(4);
-    let twiddles = SimdBackend::precompute_twiddles(
-        CanonicCoset::new(max_log_size + LOG_EXPAND + config.log_blowup_factor)
-            .circle_domain()
-            .half_coset,
-    );
+    let twiddles = twiddles(max_log_size + LOG_EXPAND, config);
     let channel = &mut Blake2sChannel::default();
     mix_statement(channel, statement, &prover, &sizes);
-    let mut scheme =
-        CommitmentSchemeProver::<SimdBackend, Blake2sMerkleChannel>::new(config.pcs(), &twiddles);
-    scheme.set_store_polynomials_coefficients();
+    let mut scheme = commitment_scheme(config, &twiddles);
 
     let mut tree = scheme.tree_builder();
     tree.extend_evals(Vec::new());
@@ -156,4 +175,25 @@ pub fn prove_block(
     let stark = prove::<SimdBackend, Blake2sMerkleChannel>(&components.provers(), channel, scheme)
         .map_err(|e| ProveError::Stark(e.to_string()))?;
     Ok(BlockProof { prover, sizes, claimed_sums: sums, stark })
+}
+
+/// The twiddle factors for a proof whose largest constraint domain (a
+/// component's trace size times its constraint expansion) has
+/// `2^log_bound` rows, once blown up by `config`'s factor.
+pub(crate) fn twiddles(log_bound: u32, config: &ProofConfig) -> TwiddleTree<SimdBackend> {
+    let log_domain = log_bound + config.log_blowup_factor;
+    SimdBackend::precompute_twiddles(CanonicCoset::new(log_domain).circle_domain().half_coset)
+}
+
+/// The commitment scheme every Starling proof is made with (block proofs and
+/// [`super::single`] ones alike, so their timings compare): `config`'s FRI
+/// and proof-of-work parameters, and each committed polynomial's
+/// coefficients kept, so its out-of-domain samples are evaluated from them.
+pub(crate) fn commitment_scheme<'a>(
+    config: &ProofConfig,
+    twiddles: &'a TwiddleTree<SimdBackend>,
+) -> CommitmentSchemeProver<'a, SimdBackend, Blake2sMerkleChannel> {
+    let mut scheme = CommitmentSchemeProver::new(config.pcs(), twiddles);
+    scheme.set_store_polynomials_coefficients();
+    scheme
 }

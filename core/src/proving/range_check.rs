@@ -140,7 +140,7 @@ mod tests {
 
     use super::*;
     use crate::proving::config::ProofConfig;
-    use crate::proving::poseidon::single::{ComponentProof, prove_component, verify_component};
+    use crate::proving::single::{ComponentProof, prove_component, verify_component};
     use crate::proving::testing::{self, cpu};
 
     const M31_ONE: BaseField = BaseField::from_u32_unchecked(1);
@@ -262,7 +262,7 @@ mod tests {
     /// The verifier uses each byte as often as the counts say.
     fn verify_bytes(
         counts: &[u32; 256],
-        proof: ComponentProof,
+        proof: &ComponentProof,
         config: &ProofConfig,
     ) -> Result<(), String> {
         verify_component(
@@ -316,26 +316,26 @@ mod tests {
     #[test]
     fn proof_verifies_and_tampering_fails() {
         let config = ProofConfig::STANDARD;
-        verify_bytes(&[0; 256], prove_bytes(&[0; 256], &config), &config).unwrap();
+        verify_bytes(&[0; 256], &prove_bytes(&[0; 256], &config), &config).unwrap();
 
         let counts = counts();
         let prove = || prove_bytes(&counts, &config);
-        verify_bytes(&counts, prove(), &config).unwrap();
+        verify_bytes(&counts, &prove(), &config).unwrap();
 
         let mut proof = prove();
         proof.proof.0.queried_values[1][MULT_COLUMN][0] += M31_ONE;
-        assert!(verify_bytes(&counts, proof, &config).is_err(), "queried value");
+        assert!(verify_bytes(&counts, &proof, &config).is_err(), "queried value");
 
         let mut proof = prove();
         proof.proof.0.commitments[2].0[31] ^= 0x80;
-        assert!(verify_bytes(&counts, proof, &config).is_err(), "commitment");
+        assert!(verify_bytes(&counts, &proof, &config).is_err(), "commitment");
 
         let mut proof = prove();
         proof.claimed_sum += QM31_ONE;
-        assert!(verify_bytes(&counts, proof, &config).is_err(), "claimed sum");
+        assert!(verify_bytes(&counts, &proof, &config).is_err(), "claimed sum");
 
         let mut other = counts;
         other[200] += 1;
-        assert!(verify_bytes(&other, prove(), &config).is_err(), "other counts");
+        assert!(verify_bytes(&other, &prove(), &config).is_err(), "other counts");
     }
 }
