@@ -714,6 +714,29 @@ pub(in crate::proving) mod fixtures {
         M31::new(columns.get(row, column).0)
     }
 
+    /// One cell to change: what it is, its row and column, and its new value
+    /// (`None`: the old value plus one).
+    pub type CellChange = (&'static str, usize, usize, Option<M31>);
+
+    /// Proves each change, made alone to the honest traces of `witness` in
+    /// the component `pick` selects (`width` columns wide), is refused.
+    pub fn assert_changes_refused(
+        witness: &BlockWitness,
+        width: usize,
+        pick: impl Fn(&mut Traces) -> &mut TraceColumns,
+        cases: Vec<CellChange>,
+    ) {
+        for (name, row, column, value) in cases {
+            let mut traces = traces(witness);
+            let columns = pick(&mut traces);
+            let old = cell(columns, row, column);
+            let value = value.unwrap_or(old + M31::ONE);
+            assert_ne!(old, value, "{name}: not a change");
+            set_cell(columns, width, row, column, value);
+            assert!(verdict(witness, &traces).is_err(), "{name}: accepted");
+        }
+    }
+
     /// stwo's own check of every constraint, LogUp included, on every row.
     pub fn assert_constraints<C: FrameworkEval + Sync>(
         eval: &C,
@@ -924,8 +947,7 @@ pub(in crate::proving) mod fixtures {
 mod tests {
     use alloc::vec::Vec;
 
-    use stwo_constraint_framework::FrameworkEval;
-    use stwo_constraint_framework::expr::ExprEvaluator;
+    use crate::proving::testing::constraint_degrees;
 
     use super::super::relations::Relations;
     use super::super::write::{Kind, LevelKind};
@@ -951,7 +973,7 @@ mod tests {
     #[test]
     fn degree_at_most_three() {
         let eval = MerkleEval { log_size: 4, relations: Relations::dummy() };
-        let degrees = eval.evaluate(ExprEvaluator::new()).constraint_degree_bounds();
+        let degrees = constraint_degrees(&eval);
         assert_eq!(degrees.iter().max(), Some(&3), "{degrees:?}");
     }
 
@@ -1085,7 +1107,7 @@ mod tests {
         let above_split = row_where(&witness, |_, _, k| k == LevelKind::Normal { child_phase: 1 });
         let mid = row_where(&witness, |_, _, k| k == LevelKind::SplitMid);
         let bottom = row_where(&witness, |_, _, k| k == LevelKind::SplitBottom);
-        let cases: Vec<(&str, usize, usize, Option<M31>)> = alloc::vec![
+        let cases: Vec<CellChange> = alloc::vec![
             ("sibling", update_41, columns.sibling[3], None),
             ("bit", update_41, columns.bit, None),
             ("bit at a boundary", boundary, columns.bit, None),
@@ -1110,14 +1132,7 @@ mod tests {
             ("j", boundary, columns.j_sel[0], Some(M31::ZERO)),
             ("enabled", update_41, columns.enabled, Some(M31::ZERO)),
         ];
-        for (name, row, column, value) in cases {
-            let mut traces = traces(&witness);
-            let old = cell(traces.merkle.columns(), row, column);
-            let value = value.unwrap_or(old + M31::ONE);
-            assert_ne!(old, value, "{name}: not a change");
-            set_cell(traces.merkle.columns_mut(), N_COLUMNS, row, column, value);
-            assert!(verdict(&witness, &traces).is_err(), "{name}: accepted");
-        }
+        assert_changes_refused(&witness, N_COLUMNS, |t| t.merkle.columns_mut(), cases);
     }
 
     /// Proves the zero-limb rule is what stops a zero limb being read as all

@@ -136,12 +136,11 @@ mod tests {
     use stwo::prover::backend::simd::column::BaseColumn;
     use stwo::prover::poly::circle::CircleEvaluation;
     use stwo_constraint_framework::Relation;
-    use stwo_constraint_framework::expr::ExprEvaluator;
 
     use super::*;
     use crate::proving::config::ProofConfig;
     use crate::proving::single::{ComponentProof, prove_component, verify_component};
-    use crate::proving::testing::{self, cpu};
+    use crate::proving::testing::{self, constraint_degrees, cpu};
 
     const M31_ONE: BaseField = BaseField::from_u32_unchecked(1);
     const QM31_ZERO: SecureField = SecureField::from_u32_unchecked(0, 0, 0, 0);
@@ -219,7 +218,7 @@ mod tests {
     #[test]
     fn constraint_degree_matches_declared_bound() {
         let eval = ByteEval { log_size: LOG_SIZE, relations: Relations::dummy() };
-        let degrees = eval.evaluate(ExprEvaluator::new()).constraint_degree_bounds();
+        let degrees = constraint_degrees(&eval);
         assert_eq!(degrees.len(), BITS + 1);
         assert_eq!(degrees.iter().max(), Some(&2));
         assert_eq!(eval.max_constraint_log_degree_bound(), LOG_SIZE + 1);

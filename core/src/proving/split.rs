@@ -289,8 +289,7 @@ mod prover {
 mod tests {
     use alloc::vec::Vec;
 
-    use stwo_constraint_framework::FrameworkEval;
-    use stwo_constraint_framework::expr::ExprEvaluator;
+    use crate::proving::testing::constraint_degrees;
 
     use super::super::merkle::fixtures::*;
     use super::super::relations::Relations;
@@ -314,7 +313,7 @@ mod tests {
     #[test]
     fn degree_at_most_three() {
         let eval = SplitEval { log_size: 4, relations: Relations::dummy() };
-        let degrees = eval.evaluate(ExprEvaluator::new()).constraint_degree_bounds();
+        let degrees = constraint_degrees(&eval);
         assert_eq!(degrees.iter().max(), Some(&3), "{degrees:?}");
     }
 
@@ -350,7 +349,7 @@ mod tests {
         let c = layout();
         // Row 0 parts at 45 = 31 + 14.
         assert_eq!(cell(traces0.split.columns(), 0, c.t_sel[14]), M31::ONE);
-        let cases: Vec<(&str, usize, usize, Option<M31>)> = alloc::vec![
+        let cases: Vec<CellChange> = alloc::vec![
             ("t one-hot off", 0, c.t_sel[14], Some(M31::ZERO)),
             ("t one-hot doubled", 0, c.t_sel[15], Some(M31::ONE)),
             ("j", 0, c.j_sel[1], Some(M31::ZERO)),
@@ -364,14 +363,7 @@ mod tests {
             ("their digest", 1, c.occupant[4], None),
             ("w", 1, c.w, None),
         ];
-        for (name, row, column, value) in cases {
-            let mut traces = traces(&witness);
-            let old = cell(traces.split.columns(), row, column);
-            let value = value.unwrap_or(old + M31::ONE);
-            assert_ne!(old, value, "{name}: not a change");
-            set_cell(traces.split.columns_mut(), N_COLUMNS, row, column, value);
-            assert!(verdict(&witness, &traces).is_err(), "{name}: accepted");
-        }
+        assert_changes_refused(&witness, N_COLUMNS, |t| t.split.columns_mut(), cases);
     }
 
     /// Proves a split claimed to part one bit earlier or later than the keys

@@ -139,6 +139,15 @@ pub(crate) fn cpu(
     columns.iter().map(|c| c.values.to_cpu()).collect()
 }
 
+/// The degree bound of each of `eval`'s constraints, LogUp's included
+/// (the framework's own degree tooling).
+#[cfg(feature = "prover")]
+pub(crate) fn constraint_degrees<E: stwo_constraint_framework::FrameworkEval>(
+    eval: &E,
+) -> Vec<usize> {
+    eval.evaluate(stwo_constraint_framework::expr::ExprEvaluator::new()).constraint_degree_bounds()
+}
+
 /// Runs stwo's `assert_constraints_on_trace` for `eval` on `main` and its
 /// `interaction` columns, and returns the panic message of the first
 /// constraint that fails, if one does.

@@ -861,7 +861,6 @@ mod tests {
     use stwo::prover::backend::Column;
     use stwo::prover::backend::simd::column::BaseColumn;
     use stwo_constraint_framework::Relation;
-    use stwo_constraint_framework::expr::ExprEvaluator;
 
     use super::prover::{derive, entry_writes, fill};
     use super::*;
@@ -871,7 +870,7 @@ mod tests {
     use crate::hash::{M31, hash_to_elements};
     use crate::proving::lookups::LookupCounts;
     use crate::proving::statement::TxEntry;
-    use crate::proving::testing::{self, cpu};
+    use crate::proving::testing::{self, constraint_degrees, cpu};
     use crate::proving::trace::{Evaluation, base, log_size_for};
     use crate::proving::witness::{BlockWitness, WriteWitness};
     use crate::staking::{Authority, MIN_EXIT_WINDOW_EPOCHS, REGISTRY, StakingParams};
@@ -1186,8 +1185,7 @@ mod tests {
     #[test]
     fn constraints_are_of_degree_three() {
         let eval = TransactionEval { log_size: 4, relations: Relations::dummy() };
-        let exprs = eval.evaluate(ExprEvaluator::new());
-        let degrees = exprs.constraint_degree_bounds();
+        let degrees = constraint_degrees(&eval);
         assert_eq!(degrees.iter().max(), Some(&3), "{degrees:?}");
         assert_eq!(eval.max_constraint_log_degree_bound(), eval.log_size + 1);
     }

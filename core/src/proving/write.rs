@@ -848,8 +848,7 @@ mod prover {
 mod tests {
     use alloc::vec::Vec;
 
-    use stwo_constraint_framework::FrameworkEval;
-    use stwo_constraint_framework::expr::ExprEvaluator;
+    use crate::proving::testing::constraint_degrees;
 
     use super::super::key_bits::address_limbs;
     use super::super::merkle::fixtures::*;
@@ -873,7 +872,7 @@ mod tests {
     #[test]
     fn degree_at_most_three() {
         let eval = WriteEval { log_size: 4, relations: Relations::dummy() };
-        let degrees = eval.evaluate(ExprEvaluator::new()).constraint_degree_bounds();
+        let degrees = constraint_degrees(&eval);
         assert_eq!(degrees.iter().max(), Some(&3), "{degrees:?}");
     }
 
@@ -938,7 +937,7 @@ mod tests {
         let deep = row_where(&witness, |p| p.depth == 41 && matches!(p.kind, Kind::Update));
         let empty = row_where(&witness, |p| matches!(p.kind, Kind::InsertEmpty));
         let split = row_where(&witness, |p| matches!(p.kind, Kind::Split { .. }));
-        let cases: Vec<(&str, usize, usize, Option<M31>)> = alloc::vec![
+        let cases: Vec<CellChange> = alloc::vec![
             ("key bit", deep, c.bits[3], None),
             ("last key bit", deep, c.bits[30], None),
             ("q", deep, c.q, None),
@@ -961,14 +960,7 @@ mod tests {
             ("w", deep, c.w, None),
             ("enabled", empty, c.enabled, Some(M31::ZERO)),
         ];
-        for (name, row, column, value) in cases {
-            let mut traces = traces(&witness);
-            let old = cell(traces.write.columns(), row, column);
-            let value = value.unwrap_or(old + M31::ONE);
-            assert_ne!(old, value, "{name}: not a change");
-            set_cell(traces.write.columns_mut(), N_COLUMNS, row, column, value);
-            assert!(verdict(&witness, &traces).is_err(), "{name}: accepted");
-        }
+        assert_changes_refused(&witness, N_COLUMNS, |t| t.write.columns_mut(), cases);
     }
 
     /// Proves the zero-limb rule is what stops a zero limb being decomposed as

@@ -82,10 +82,9 @@ impl std::fmt::Display for SubmitError {
     }
 }
 
-/// A granted lease with what its prover needs.
+/// A granted lease with what its prover needs (the job is `input.job()`).
 pub struct Assignment {
     pub lease: Lease,
-    pub job: Job,
     pub input: ProvingInput,
 }
 
@@ -187,9 +186,8 @@ impl Settlement {
                 Err(e) => return Ok(Err(e)),
             }
         };
-        let job = self.stored_job(lease.job)?;
         let input = self.input(lease.job)?.context("a leased job's block is stored")?;
-        Ok(Ok(Assignment { lease, job, input }))
+        Ok(Ok(Assignment { lease, input }))
     }
 
     /// Extends `prover`'s lease on `height`.

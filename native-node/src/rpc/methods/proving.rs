@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 use starling_core::encoding::Message;
-use starling_core::jobs::{Job, Lease, LeaseError};
+use starling_core::jobs::{Lease, LeaseError};
 use starling_core::proving::input::ProvingInput;
 
 use super::super::protocol::{RpcError, required};
@@ -26,7 +26,9 @@ fn height_param(params: &Value, index: usize) -> Result<u64, RpcError> {
         .ok_or_else(|| RpcError::invalid_params("height must be a non-negative integer"))
 }
 
-fn job_json(job: &Job, input: &ProvingInput) -> Value {
+/// A job and its input, hex-encoded.
+fn job_json(input: &ProvingInput) -> Value {
+    let job = input.job();
     json!({
         "height": job.height,
         "block_hash": job.block_hash,
@@ -47,7 +49,7 @@ pub fn lease(node: &Node, params: &Value) -> Result<Value, RpcError> {
     let prover = address_param(params, 0, "prover")?;
     match node.settlement.lease(prover, now_ms()).map_err(RpcError::internal)? {
         Ok(assignment) => {
-            let mut answer = job_json(&assignment.job, &assignment.input);
+            let mut answer = job_json(&assignment.input);
             answer["expires_ms"] = json!(assignment.lease.expires_ms);
             Ok(answer)
         }
@@ -80,5 +82,5 @@ pub fn input(node: &Node, params: &Value) -> Result<Value, RpcError> {
     let input = input.ok_or_else(|| {
         RpcError::block_not_found().with_data(format!("no provable block at height {height}"))
     })?;
-    Ok(job_json(&input.job(), &input))
+    Ok(job_json(&input))
 }
