@@ -20,12 +20,13 @@ export const PROVING_FIXTURE =
 export const PROVER_DIR = process.env.PROVER_MODULE_DIR || WEB_DIR;
 
 /**
- * Runs the fixture with `args`; resolves with the JSON line it prints, or
- * rejects with what it wrote on stderr (its reason) and its exit status.
+ * Runs the fixture (`bin`, by default PROVING_FIXTURE) with `args`; resolves
+ * with the JSON line it prints, or rejects with what it wrote on stderr (its
+ * reason) and its exit status.
  */
-export function fixture(args) {
+export function fixture(args, bin = PROVING_FIXTURE) {
   return new Promise((resolve, reject) => {
-    execFile(PROVING_FIXTURE, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    execFile(bin, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) {
         const failure = new Error(`proving_fixture ${args[0]}: ${stderr.trim() || error.message}`);
         failure.code = error.code;
