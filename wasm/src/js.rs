@@ -104,7 +104,7 @@ fn to_js_value<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
 ///
 /// Exported from the prover module only: exports of this crate land in every
 /// module that links it, and in the page's own this one would add stwo's
-/// verifier (about 300 KiB of wasm) to every page load, for a check the page
+/// verifier (about 360 KiB of wasm) to every page load, for a check the page
 /// does not make yet.
 #[cfg(feature = "prover")]
 #[wasm_bindgen(js_name = verifyBlockProof)]
