@@ -1,14 +1,16 @@
 //! The JavaScript API (wasm32 only): the typed Rust API, with blocks returned as
 //! plain objects carrying the [`BlockSummary`] fields under their snake_case names
 //! (as in JSON-RPC), and failures thrown as `Error`s whose message is the reason.
+//! Block proofs cross as `Uint8Array`s: proving-job inputs and proofs in their
+//! binary encodings ([`crate::proving`]); `proveBlock`, `ProvingJob` and
+//! `verifyBlockProof` exist only in the prover build (feature `prover`).
 
 use wasm_bindgen::prelude::*;
 
 use crate::{BlockSummary, ChainVerifier};
 
 fn to_js(summary: &BlockSummary) -> Result<JsValue, JsError> {
-    let json = serde_json::to_string(summary).map_err(|e| JsError::new(&e.to_string()))?;
-    js_sys::JSON::parse(&json).map_err(|_| JsError::new("could not build the block object"))
+    to_js_value(summary)
 }
 
 /// Verifies a block of the chain named by `chainId` and signed by `sequencerHex`,
@@ -84,5 +86,66 @@ impl JsChainVerifier {
         let block = crate::decode_block_hex(block_hex).map_err(|e| JsError::new(&e))?;
         self.0.verify_seal(&block).map_err(|e| JsError::new(&e))?;
         to_js(&BlockSummary::of(&block))
+    }
+}
+
+/// A Rust value as a plain JS object, through JSON.
+fn to_js_value<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let json = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&json).map_err(|_| JsError::new("could not build the result object"))
+}
+
+/// Checks that `proof` (bytes, as a prover submits them) proves the block of
+/// `input` (a node's proving-job bytes: parent header, block, witness) on top
+/// of its parent. Returns `{ job: { height, block_hash, pre_root, post_root,
+/// transactions }, prover, bytes }`; throws with the reason a proof is refused.
+/// The parent and block must already be accepted by the caller: the proof
+/// shows the state transition, not that the block is the chain's.
+///
+/// Exported from the prover module only: exports of this crate land in every
+/// module that links it, and in the page's own this one would add stwo's
+/// verifier (about 360 KiB of wasm) to every page load, for a check the page
+/// does not make yet.
+#[cfg(feature = "prover")]
+#[wasm_bindgen(js_name = verifyBlockProof)]
+pub fn verify_block_proof(input: &[u8], proof: &[u8]) -> Result<JsValue, JsError> {
+    let verified =
+        crate::proving::verify_block_proof(input, proof).map_err(|e| JsError::new(&e))?;
+    to_js_value(&verified)
+}
+
+/// Proves the block of `input` (proving-job bytes) for the reward address
+/// `proverHex`; returns the proof's bytes. Blocks the calling thread for the
+/// whole proof: call it in a Web Worker (see `www/prover-worker.js`).
+#[cfg(feature = "prover")]
+#[wasm_bindgen(js_name = proveBlock)]
+pub fn prove_block(input: &[u8], prover_hex: &str) -> Result<Vec<u8>, JsError> {
+    crate::proving::prove_block(input, prover_hex).map_err(|e| JsError::new(&e))
+}
+
+/// One proving job in two steps, so a worker can report progress between
+/// them: the constructor decodes the input and re-executes its block (fast;
+/// throws on a bad input), `prove` makes the proof (slow).
+#[cfg(feature = "prover")]
+#[wasm_bindgen(js_name = ProvingJob)]
+pub struct JsProvingJob(crate::proving::RecordedJob);
+
+#[cfg(feature = "prover")]
+#[wasm_bindgen(js_class = ProvingJob)]
+impl JsProvingJob {
+    #[wasm_bindgen(constructor)]
+    pub fn new(input: &[u8]) -> Result<JsProvingJob, JsError> {
+        crate::proving::RecordedJob::record(input).map(Self).map_err(|e| JsError::new(&e))
+    }
+
+    /// `{ height, block_hash, pre_root, post_root, transactions }`.
+    pub fn summary(&self) -> Result<JsValue, JsError> {
+        to_js_value(self.0.summary())
+    }
+
+    /// The proof's bytes, for the reward address `proverHex`.
+    pub fn prove(&self, prover_hex: &str) -> Result<Vec<u8>, JsError> {
+        let prover = crate::proving::parse_prover(prover_hex).map_err(|e| JsError::new(&e))?;
+        self.0.prove(prover).map_err(|e| JsError::new(&e))
     }
 }

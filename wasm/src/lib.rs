@@ -23,6 +23,9 @@
 //! - [`peer`], the browser node: a libp2p peer that dials the serving node over
 //!   WebRTC-direct or WebSocket, gets blocks with their witnesses over the sync
 //!   protocol and headers over gossip, and checks each block with the API above;
+//! - [`proving`], block proofs from a node's job bytes: checking a proof, and
+//!   (feature `prover`) making one, which `cargo xtask build-web` compiles into
+//!   a separate module for the proving Web Workers (`www/prover-worker.js`);
 //! - on wasm32, `#[wasm_bindgen]` exports of the verification operations for plain
 //!   JavaScript (the package `cargo xtask build-web` writes to `pkg/`).
 //!
@@ -32,6 +35,7 @@
 #[cfg(target_arch = "wasm32")]
 mod js;
 pub mod peer;
+pub mod proving;
 
 use serde::Serialize;
 use starling_core::chain::verify_block;

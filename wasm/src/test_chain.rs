@@ -10,6 +10,7 @@ use starling_core::consensus::{
 };
 use starling_core::crypto::{SequencerKey, StarkSecretKey};
 use starling_core::encoding::Message;
+use starling_core::proving::input::ProvingInput;
 use starling_core::staking::{Authority, StakingParams};
 use starling_core::state::{Account, StateTree, Witness};
 use starling_core::types::{Address, Block, Call, ChainId, Hash, TxBody};
@@ -105,6 +106,68 @@ impl TestChain {
     pub fn sequencer_hex(&self) -> String {
         self.sequencer.public_key().to_string()
     }
+}
+
+/// The proving jobs of a real chain, as a node hands them to provers: `blocks`
+/// blocks after genesis, each with `transfers` transfers built and signed by
+/// the sequencer's block builder, each input holding the parent's header and
+/// the witness the builder produced. Senders alternate between two funded
+/// accounts and recipients are fresh accounts (their inserts split the state
+/// tree) or a funded one, so a block exercises more than one path shape.
+pub fn proving_inputs(blocks: usize, transfers: usize) -> Vec<ProvingInput> {
+    let sequencer = SequencerKey::from_seed(&[77; 32]);
+    let senders = [StarkSecretKey::from_entropy(&[1; 32]), StarkSecretKey::from_entropy(&[3; 32])];
+    let chain_id = ChainId::new(CHAIN).expect("valid chain id");
+    let genesis = Genesis {
+        chain_id: chain_id.clone(),
+        sequencer: sequencer.public_key(),
+        timestamp_ms: 1_700_000_000_000,
+        allocations: senders
+            .iter()
+            .map(|k| Allocation { address: k.public_key().address(), balance: 1_000_000 })
+            .collect(),
+        staking: StakingParams::default(),
+    };
+    let (genesis_block, mut state) = genesis.block().expect("genesis state");
+    let mut parent = genesis_block.header;
+    let mut nonces = [0u64; 2];
+    let mut inputs = Vec::with_capacity(blocks);
+    for b in 0..blocks {
+        let txs = (0..transfers)
+            .map(|t| {
+                let n = b * transfers + t;
+                let from = n % 2;
+                let to = if n % 3 == 2 {
+                    senders[1 - from].public_key().address()
+                } else {
+                    let seed = u8::try_from(10 + n % 200).expect("below 256");
+                    StarkSecretKey::from_entropy(&[seed; 32]).public_key().address()
+                };
+                let tx = TxBody {
+                    chain_id: chain_id.clone(),
+                    sender_key: senders[from].public_key(),
+                    nonce: nonces[from],
+                    fee: 3,
+                    call: Call::Transfer { to, amount: 1_000 + n as u64 },
+                }
+                .sign(&senders[from]);
+                nonces[from] += 1;
+                tx
+            })
+            .collect();
+        let template = BlockTemplate {
+            parent: &parent,
+            timestamp_ms: parent.timestamp_ms + 1000,
+            key: &sequencer,
+            parent_commit: None,
+        };
+        let built = build_block(&mut state, template, txs).expect("the sequencer signs");
+        assert!(built.rejected.is_empty(), "fixture transfers were rejected: {:?}", built.rejected);
+        let next = built.block.header.clone();
+        inputs.push(ProvingInput { parent, block: built.block, witness: built.witness });
+        parent = next;
+    }
+    inputs
 }
 
 /// Credits an address nobody paid, then signs `block` again with the root of that

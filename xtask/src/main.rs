@@ -9,6 +9,7 @@
 //!
 //! It depends on nothing outside `std` so that it compiles in seconds.
 
+mod bench;
 mod cmd;
 mod demo;
 mod paths;
@@ -32,8 +33,10 @@ COMMANDS:
                     (binaryen's wasm-opt, playwright-core) and Debian's chromium.
                     Idempotent and quiet when everything is already there.
     build-web       Build the web page into <target dir>/site: the Leptos app compiled
-                    to wasm32, bound by wasm-bindgen, optimised by wasm-opt, plus www/*.
-                    Also writes the starling-wasm JS package into pkg/.
+                    to wasm32, bound by wasm-bindgen, optimised by wasm-opt, plus www/*
+                    and the block prover's own module (starling_prover.js, for the
+                    proving worker www/prover-worker.js). Also writes the
+                    starling-wasm JS package into pkg/.
     demo [ARGS..]   setup + build-web + release build of the daemon, then run
                     `starling devnet --web-dir <site> ARGS..` (`--http-port 8080` unless
                     ARGS set it; without `--data-dir` the devnet starts a fresh chain
@@ -46,6 +49,11 @@ COMMANDS:
                     `xtask: N passed, M failed` and exits non-zero on any failure.
     browser-test    Only the browser end-to-end tests (with the setup and builds
                     they need); quicker when working on the page.
+    bench-wasm-prover [-- --runs N --transfers 4,128,1024]
+                    The block prover in WebAssembly (Node, simd128) against the
+                    same prover native, one thread each, on the same blocks in
+                    one run: release builds of both, then medians and their
+                    ratio (tests/browser/prover-bench.mjs; see BENCHMARKS.md).
     help            Print this message.
 
 ENVIRONMENT:
@@ -77,6 +85,7 @@ fn main() -> ExitCode {
         "browser-test" => {
             no_args(&command, &rest).and_then(|()| test::run(&paths, test::Suite::BrowserOnly))
         }
+        "bench-wasm-prover" => bench::wasm_prover(&paths, rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -40,11 +40,13 @@ impl Stage {
             Stage::Clippy => "clippy, native, all targets, -D warnings",
             Stage::ClippyWasm => "clippy, wasm32 crates, -D warnings",
             Stage::CoreNoStd => "starling-core builds no_std for wasm32",
-            Stage::CargoTest => "cargo test --workspace",
+            Stage::CargoTest => "cargo test --workspace, and the wasm crate's prover tests",
             Stage::Netns => "hosts in network namespaces: a link cut and restored (root)",
             Stage::BuildWeb => "build-web (site + pkg)",
-            Stage::Daemon => "build the starling daemon and the lying sequencer",
-            Stage::Browser => "browser end-to-end tests (node --test)",
+            Stage::Daemon => {
+                "build the starling daemon, the lying sequencer and the proving fixture"
+            }
+            Stage::Browser => "browser end-to-end and wasm/native proof tests (node --test)",
         }
     }
 
@@ -162,7 +164,22 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
             "--",
             "-D",
             "warnings",
-        ])),
+        ]))
+        .and_then(|()| {
+            // The wasm crate's prover code, its tests and the proving fixture
+            // need features no workspace member turns on.
+            cmd::run(cargo().args([
+                "clippy",
+                "-p",
+                "starling-wasm",
+                "--all-targets",
+                "--features",
+                "test-chain,prover",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        }),
         // The browser crates' wasm-only code (the Leptos view, the JS bindings) is
         // compiled only for wasm32, so the native pass above never sees it.
         Stage::ClippyWasm => cmd::run(cargo().args([
@@ -176,7 +193,22 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
             "--",
             "-D",
             "warnings",
-        ])),
+        ]))
+        .and_then(|()| {
+            // The prover module (a build of its own, see web.rs).
+            cmd::run(cargo().args([
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "starling-wasm",
+                "--features",
+                "prover",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        }),
         // Proves the core has no std dependency creeping in: the browser and the
         // proving workers build it exactly like this.
         Stage::CoreNoStd => cmd::run(cargo().args([
@@ -187,7 +219,18 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
             "wasm32-unknown-unknown",
             "--no-default-features",
         ])),
-        Stage::CargoTest => cmd::run(cargo().args(["test", "--workspace"])),
+        Stage::CargoTest => cmd::run(cargo().args(["test", "--workspace"])).and_then(|()| {
+            // The wasm crate's proving tests, which need its `prover` feature.
+            cmd::run(cargo().args([
+                "test",
+                "-p",
+                "starling-wasm",
+                "--features",
+                "test-chain,prover",
+                "--lib",
+                "proving",
+            ]))
+        }),
         // Ignored by a plain `cargo test` (it needs root and iproute2).
         Stage::Netns => cmd::run(cargo().args([
             "test",
@@ -200,15 +243,19 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
         ])),
         Stage::BuildWeb => web::build(paths).map(|_| ()),
         Stage::Daemon => cmd::run(cargo().args(["build", "-p", "starling-node"])).and_then(|()| {
-            // The browser tests' dishonest peer (wasm/examples/lying_sequencer.rs).
+            // The browser tests' dishonest peer (wasm/examples/lying_sequencer.rs)
+            // and the native prover/verifier the wasm prover's proofs are
+            // checked against (wasm/examples/proving_fixture.rs), in one build.
             cmd::run(cargo().args([
                 "build",
                 "-p",
                 "starling-wasm",
                 "--features",
-                "test-chain",
+                "test-chain,prover",
                 "--example",
                 "lying_sequencer",
+                "--example",
+                "proving_fixture",
             ]))
         }),
         Stage::Browser => browser_tests(paths),
@@ -224,7 +271,8 @@ fn is_root() -> bool {
 }
 
 /// Runs every `tests/browser/*.test.mjs` with Node's test runner against the debug
-/// daemon, the lying sequencer and the freshly built site.
+/// daemon, the lying sequencer, the proving fixture and the freshly built site
+/// (which holds the prover module).
 fn browser_tests(paths: &Paths) -> Result<(), String> {
     let dir = paths.repo.join("tests").join("browser");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -251,6 +299,10 @@ fn browser_tests(paths: &Paths) -> Result<(), String> {
             .env(
                 "LYING_SEQUENCER",
                 paths.target.join("debug").join("examples").join("lying_sequencer"),
+            )
+            .env(
+                "PROVING_FIXTURE",
+                paths.target.join("debug").join("examples").join("proving_fixture"),
             )
             .env("CHROMIUM", chromium),
     )

@@ -7,7 +7,17 @@
 //! 2. `wasm-bindgen --target web` generates the ES-module glue that loads them;
 //! 3. binaryen's `wasm-opt -O2` from npm shrinks and speeds up the modules (Debian's
 //!    older binaryen miscompiles this output, hence the npm one);
-//! 4. `www/*` (the HTML shell and styles) is copied next to the page's module.
+//! 4. `www/*` (the HTML shell, styles and the proving worker) is copied next to
+//!    the page's module.
+//!
+//! The block prover is a module of its own, `starling_prover.js` +
+//! `starling_prover_bg.wasm` in the site, loaded only by the proving Web
+//! Workers (`www/prover-worker.js`). It is `starling-wasm` built a second time
+//! with its `prover` feature, in a cargo run of its own: in the same run as the
+//! page, cargo would unify the feature into the `starling-core` the page links,
+//! and every visitor would download stwo's prover. Both builds use the same
+//! `.cargo/config.toml` flags, so the prover gets simd128 too (stwo's SIMD
+//! backend is about 4x slower without it; see ../shared/DESIGN.md).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,15 +79,47 @@ pub fn build(paths: &Paths) -> Result<PathBuf, String> {
     bind(&wasm_bindgen, &out.join("starling_wasm.wasm"), &pkg, "starling_wasm", true)?;
     optimise(&wasm_opt, &pkg.join("starling_wasm_bg.wasm"))?;
 
-    let size =
-        std::fs::metadata(site.join("starling_web_ui_bg.wasm")).map(|m| m.len()).unwrap_or(0);
+    // After the package is bound: this rebuild replaces starling_wasm.wasm.
+    let prover = prover_module(paths, &site)?;
+
+    let size = |path: &Path| std::fs::metadata(path).map(|m| m.len() / 1024).unwrap_or(0);
     println!(
-        "build-web: site ready in {:.1}s ({} KiB of wasm) at {}",
+        "build-web: site ready in {:.1}s ({} KiB of wasm for the page, {} KiB for the prover) at {}",
         started.elapsed().as_secs_f64(),
-        size / 1024,
+        size(&site.join("starling_web_ui_bg.wasm")),
+        size(&prover),
         site.display()
     );
     Ok(site)
+}
+
+/// Builds the prover module (`starling-wasm` with `prover`, release, wasm32)
+/// into `out_dir` as `starling_prover.js` and `starling_prover_bg.wasm`;
+/// returns the path of the latter.
+pub fn prover_module(paths: &Paths, out_dir: &Path) -> Result<PathBuf, String> {
+    let wasm_bindgen = cmd::find_program("wasm-bindgen")
+        .ok_or("wasm-bindgen is not installed; run `cargo xtask setup`")?;
+    let wasm_opt = paths.node_bin("wasm-opt");
+    if !cmd::is_executable(&wasm_opt) {
+        return Err(format!("{} is missing; run `cargo xtask setup`", wasm_opt.display()));
+    }
+    println!("build-web: compiling the prover module (starling-wasm, feature prover) for wasm32");
+    cmd::run(cmd::cargo().current_dir(&paths.repo).args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "starling-wasm",
+        "--features",
+        "prover",
+    ]))?;
+    let built =
+        paths.target.join("wasm32-unknown-unknown").join("release").join("starling_wasm.wasm");
+    bind(&wasm_bindgen, &built, out_dir, "starling_prover", false)?;
+    let module = out_dir.join("starling_prover_bg.wasm");
+    optimise(&wasm_opt, &module)?;
+    Ok(module)
 }
 
 fn bind(
