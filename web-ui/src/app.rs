@@ -6,8 +6,9 @@
 //! latest verified height), `#node-height`, `#connection[data-state]`,
 //! `#connection-error`, `#stopped`, `tr[data-block-height][data-verdict]`
 //! (with `data-finality`), `[data-reason]`, `#block-detail`, `#trust`, `#mode`
-//! and the network, consensus and settlement panels' `data-testid`s (see
-//! [`crate::network`], [`crate::consensus`] and [`crate::settlement`]).
+//! and the network, consensus, settlement and volunteer panels' `data-testid`s
+//! (see [`crate::network`], [`crate::consensus`], [`crate::settlement`] and
+//! [`crate::volunteer`]).
 //!
 //! What the page trusts is stated on the page itself (the facts panel's note) and
 //! in `starling_wasm::peer::chain`'s docs; keep the two in step.
@@ -28,6 +29,7 @@ use crate::facts::ChainFacts;
 use crate::network::Network;
 use crate::rpc::{BlockResponse, Status};
 use crate::settlement::Settlement;
+use crate::volunteer::Volunteer;
 
 /// How long to wait before asking for the status again when the first try failed.
 const RETRY_MS: i32 = 1000;
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
             <ChainFacts state=state />
             <Consensus state=state />
             <Settlement />
+            <Volunteer />
             <Network state=state />
             <section class="panel">
                 <h2>"Recent blocks"</h2>

@@ -37,24 +37,58 @@ impl RpcClient {
 }
 
 async fn post_json(url: &str, body: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
+    let (status, text) = post(url, &JsValue::from_str(body), "application/json").await?;
+    if !(200..300).contains(&status) {
+        return Err(format!("HTTP {status}"));
+    }
+    Ok(text)
+}
+
+/// Posts raw bytes (a block proof) and returns the HTTP status with the
+/// answer's body, whatever the status: the node explains a refusal in it.
+pub async fn post_bytes(url: &str, bytes: &[u8]) -> Result<(u16, String), String> {
+    let body = js_sys::Uint8Array::from(bytes);
+    post(url, &body, "application/octet-stream").await
+}
+
+/// Sends a JSON-RPC notification that outlives the page: the browser keeps
+/// the request going after the tab closes (`keepalive`). Nobody reads the
+/// answer.
+pub fn call_on_unload(method: &str, params: serde_json::Value) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(init) =
+        request_init(&JsValue::from_str(&request_body(0, method, params)), "application/json")
+    else {
+        return;
+    };
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    if let Ok(request) = Request::new_with_str_and_init("/rpc", &init) {
+        let _ = window.fetch_with_request(&request);
+    }
+}
+
+fn request_init(body: &JsValue, content_type: &str) -> Result<RequestInit, String> {
     let init = RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
+    init.set_body(body);
     let headers = Headers::new().map_err(js_text)?;
-    headers.set("content-type", "application/json").map_err(js_text)?;
+    headers.set("content-type", content_type).map_err(js_text)?;
     init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(url, &init).map_err(js_text)?;
+    Ok(init)
+}
+
+async fn post(url: &str, body: &JsValue, content_type: &str) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let request =
+        Request::new_with_str_and_init(url, &request_init(body, content_type)?).map_err(js_text)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(js_text)?
         .dyn_into()
         .map_err(js_text)?;
-    if !response.ok() {
-        return Err(format!("HTTP {} {}", response.status(), response.status_text()));
-    }
     let text = JsFuture::from(response.text().map_err(js_text)?).await.map_err(js_text)?;
-    text.as_string().ok_or_else(|| "response body is not text".to_owned())
+    let text = text.as_string().ok_or_else(|| "response body is not text".to_owned())?;
+    Ok((response.status(), text))
 }
 
 /// Resolves after `ms` milliseconds.
@@ -77,7 +111,7 @@ pub fn clock_time(timestamp_ms: u64) -> String {
 }
 
 /// The message of a JS exception (a `TypeError: Failed to fetch`, say).
-fn js_text(value: JsValue) -> String {
+pub(crate) fn js_text(value: JsValue) -> String {
     if let Some(error) = value.dyn_ref::<js_sys::Error>() {
         return String::from(error.message());
     }

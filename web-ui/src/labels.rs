@@ -44,6 +44,21 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
+/// Base units per token (amounts on chain count base units, nine decimals).
+pub const TOKEN: u64 = 1_000_000_000;
+
+/// `amount` base units as tokens: grouped whole tokens, then the fraction
+/// without trailing zeros.
+pub fn tokens(amount: u64) -> String {
+    let (whole, fraction) = (amount / TOKEN, amount % TOKEN);
+    let whole = grouped(whole);
+    if fraction == 0 {
+        return format!("{whole} tokens");
+    }
+    let fraction = format!("{fraction:09}");
+    format!("{whole}.{} tokens", fraction.trim_end_matches('0'))
+}
+
 /// Basis points as a percentage, with two decimals unless it is whole.
 pub fn percent(bps: u32) -> String {
     if bps.is_multiple_of(100) {
@@ -101,6 +116,9 @@ mod tests {
     fn numbers_and_shares() {
         assert_eq!(grouped(0), "0");
         assert_eq!(grouped(999), "999");
+        assert_eq!(tokens(0), "0 tokens");
+        assert_eq!(tokens(1_500_000_000), "1.5 tokens");
+        assert_eq!(tokens(2_000_000_000_000_001), "2\u{2009}000\u{2009}000.000000001 tokens");
         assert_eq!(grouped(10_000_000_000_000), "10\u{2009}000\u{2009}000\u{2009}000\u{2009}000");
         assert_eq!(percent(2_500), "25 %");
         assert_eq!(percent(3_333), "33.33 %");

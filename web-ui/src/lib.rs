@@ -16,16 +16,18 @@
 //! everything else is checked here, each block on top of an accepted parent.
 //!
 //! Layout: [`rpc`] (JSON-RPC types), [`bootstrap`] (from the status to what
-//! the browser node starts from) and [`labels`] (how modes, finality and
-//! shares are worded) are plain Rust, tested natively; `app` (the
-//! Leptos view, with `facts`, `consensus`, `network`, `settlement` and `blocks`
-//! for its panels) and `client`
-//! (fetch, timers) exist only on wasm32. The browser
-//! node itself is `starling_wasm::peer`.
+//! the browser node starts from), [`labels`] (how modes, finality, shares and
+//! amounts are worded) and [`volunteer::tally`] (what the volunteer prover
+//! counts) are plain Rust, tested natively; `app` (the Leptos view, with
+//! `facts`, `consensus`, `network`, `settlement`, `volunteer` and `blocks` for
+//! its panels) and `client` (fetch, timers) exist only on wasm32. The browser
+//! node itself is `starling_wasm::peer`; the prover the volunteer panel runs
+//! in its Web Workers is `starling_wasm::proving`, a module of its own.
 
 pub mod bootstrap;
 pub mod labels;
 pub mod rpc;
+pub mod volunteer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

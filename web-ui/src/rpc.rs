@@ -44,6 +44,68 @@ pub struct BlockResponse {
     pub witness: Option<String>,
 }
 
+/// `starling_leaseJob`: a proving job leased to the page, with its input.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct LeasedJob {
+    pub height: u64,
+    /// How many transactions the block holds (the throughput counts these).
+    pub transactions: u64,
+    /// The proving input (parent header, block, witness) as 0x hex: handed to
+    /// the prover worker as bytes, unread by the page.
+    pub input: String,
+    /// When the lease ends, by the node's clock (ms since the Unix epoch).
+    pub expires_ms: u64,
+}
+
+/// `starling_getProverRewards`: what the node says a prover has earned.
+/// Amounts are in base units; `reward_per_proof` is null on a node that does
+/// not pay rewards.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ProverRewards {
+    pub proofs_settled: u64,
+    pub reward_per_proof: Option<u64>,
+    pub rewards_paid: u64,
+    pub rewards_pending: u64,
+}
+
+/// The node's answer to a proof posted to `/proofs/{height}`: accepted (with
+/// the proven height it reached) or refused with a reason
+/// (`malformed`, `invalid`, `future`, `stale`, `duplicate`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct SubmitAnswer {
+    pub accepted: bool,
+    #[serde(default)]
+    pub proven_height: Option<u64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl SubmitAnswer {
+    /// Parses the body of `/proofs/{height}`'s answer, whatever its status.
+    pub fn parse(body: &str) -> Result<Self, CallError> {
+        serde_json::from_str(body)
+            .map_err(|e| CallError::BadResponse(format!("not a proof submission answer: {e}")))
+    }
+
+    /// Why the proof was refused, in words, or `None` if it was accepted.
+    pub fn refusal(&self) -> Option<String> {
+        (!self.accepted).then(|| {
+            let reason = self.reason.as_deref().unwrap_or("refused");
+            match &self.error {
+                Some(error) => format!("{reason}: {error}"),
+                None => reason.to_owned(),
+            }
+        })
+    }
+}
+
+/// Decodes a 0x-prefixed hex string (as the node writes byte strings).
+pub fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    hex::decode(text.strip_prefix("0x").unwrap_or(text)).map_err(|e| e.to_string())
+}
+
 /// JSON-RPC error code for an unknown block (Starknet's `BLOCK_NOT_FOUND`).
 pub const BLOCK_NOT_FOUND: i64 = 24;
 
@@ -75,12 +137,6 @@ pub fn request_body(id: u64, method: &str, params: serde_json::Value) -> String 
 }
 
 #[derive(Deserialize)]
-struct Envelope {
-    result: Option<serde_json::Value>,
-    error: Option<ErrorObject>,
-}
-
-#[derive(Deserialize)]
 struct ErrorObject {
     code: i64,
     message: String,
@@ -88,13 +144,17 @@ struct ErrorObject {
 
 /// Parses a JSON-RPC 2.0 response body into the call's result type.
 pub fn parse_response<T: DeserializeOwned>(body: &str) -> Result<T, CallError> {
-    let envelope: Envelope = serde_json::from_str(body)
+    let mut envelope: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body)
         .map_err(|e| CallError::BadResponse(format!("not JSON-RPC: {e}")))?;
-    if let Some(ErrorObject { code, message }) = envelope.error {
+    if let Some(error) = envelope.remove("error").filter(|e| !e.is_null()) {
+        let ErrorObject { code, message } = serde_json::from_value(error)
+            .map_err(|e| CallError::BadResponse(format!("malformed error object: {e}")))?;
         return Err(CallError::Rpc { code, message });
     }
-    let result =
-        envelope.result.ok_or_else(|| CallError::BadResponse("no result and no error".into()))?;
+    // A `null` result is a result (`starling_leaseJob` with no open job).
+    let result = envelope
+        .remove("result")
+        .ok_or_else(|| CallError::BadResponse("no result and no error".into()))?;
     serde_json::from_value(result).map_err(|e| CallError::BadResponse(e.to_string()))
 }
 
@@ -145,5 +205,40 @@ mod tests {
     fn html_instead_of_json_is_a_bad_response() {
         let err = parse_response::<Status>("<html>502</html>").unwrap_err();
         assert!(matches!(err, CallError::BadResponse(_)), "{err:?}");
+    }
+
+    #[test]
+    fn leased_jobs_and_rewards_parse() {
+        let body = r#"{"jsonrpc":"2.0","id":1,"result":{"height":4,"block_hash":"0x01",
+            "pre_root":"0x02","post_root":"0x03","transactions":3,"input":"0x0a0b","expires_ms":99}}"#;
+        let job: LeasedJob = parse_response(body).unwrap();
+        assert_eq!((job.height, job.transactions, job.expires_ms), (4, 3, 99));
+        assert_eq!(hex_bytes(&job.input).unwrap(), vec![0x0a, 0x0b]);
+        let none = r#"{"jsonrpc":"2.0","id":1,"result":null}"#;
+        assert_eq!(parse_response::<Option<LeasedJob>>(none).unwrap(), None);
+        let body = r#"{"jsonrpc":"2.0","id":1,"result":{"address":"0x01","proofs_settled":2,
+            "reward_per_proof":null,"rewards_paid":0,"rewards_pending":0}}"#;
+        let rewards: ProverRewards = parse_response(body).unwrap();
+        assert_eq!(rewards.proofs_settled, 2);
+        assert_eq!(rewards.reward_per_proof, None, "a node that does not pay says so");
+    }
+
+    #[test]
+    fn submission_answers_say_why_a_proof_was_refused() {
+        let ok = SubmitAnswer::parse(r#"{"accepted":true,"height":3,"proven_height":3}"#).unwrap();
+        assert_eq!((ok.refusal(), ok.proven_height), (None, Some(3)));
+        let refused = SubmitAnswer::parse(
+            r#"{"accepted":false,"reason":"stale","error":"block 3 is already proven"}"#,
+        )
+        .unwrap();
+        assert_eq!(refused.refusal().unwrap(), "stale: block 3 is already proven");
+        assert!(SubmitAnswer::parse("Service Unavailable").is_err());
+    }
+
+    #[test]
+    fn hex_bytes_refuse_what_is_not_hex() {
+        assert_eq!(hex_bytes("0x").unwrap(), Vec::<u8>::new());
+        assert!(hex_bytes("0xabc").is_err());
+        assert!(hex_bytes("0xzz").is_err());
     }
 }
