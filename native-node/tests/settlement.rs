@@ -163,3 +163,23 @@ fn settled_proofs_reach_the_other_nodes() {
     assert!(metric_at(&urls[1], "starling_proofs_accepted_total") >= 5.0);
     let _ = devnet.terminate(30);
 }
+
+/// Proves a node that missed proofs' announcements still settles those
+/// blocks: a follower that joins after the devnet has proven several blocks
+/// (their announcements long gone) asks its peer for the proof of its lowest
+/// unsettled block, verifies each itself and catches up.
+#[test]
+fn a_node_that_joins_late_catches_up_on_missed_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let seq_dir = dir.path().join("seq");
+    let flags = ["--block-time-ms", "400", "--provers", "1", "--no-discovery"];
+    let seq = Daemon::devnet(&seq_dir, &flags);
+    seq.wait_for(120, "five proven blocks", |d| proven_height(d) >= 5);
+    let proven_before_join = proven_height(&seq);
+    let genesis = seq_dir.join("genesis.json");
+    let late = Daemon::follower(&dir.path().join("late"), &genesis, &seq.p2p_addr("tcp"));
+    late.wait_for(120, "the late follower to settle what was proven before it joined", |d| {
+        proven_height(d) >= proven_before_join
+    });
+    assert!(late.metric("starling_proofs_accepted_total") >= proven_before_join as f64);
+}

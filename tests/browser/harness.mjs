@@ -133,6 +133,18 @@ export async function startDaemon(extraArgs = []) {
 }
 
 /**
+ * Starts a native `starling prover` worker against `daemon`, its proofs bound
+ * to `address`. It prints nothing to wait for: it leases as soon as it runs.
+ */
+export function startProver(daemon, address) {
+  const args = ["prover", "--rpc", new URL("rpc", daemon.url).href, "--reward-address", address, "--workers", "1"];
+  const p = spawnUntil(STARLING_BIN, args, "the prover", () => undefined);
+  // It never announces itself; an early exit shows in its log.
+  p.ready.catch(() => {});
+  return { log: p.log, stop: p.stop };
+}
+
+/**
  * Starts the lying sequencer (wasm/examples/lying_sequencer.rs); resolves with
  * what it announces: { chain_id, genesis_hash, sequencer, genesis_block, listen }.
  */

@@ -24,12 +24,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { launchBrowser } from "./harness.mjs";
-import { fixture, loadProver, PROVER_DIR } from "./proving.mjs";
+import { fixture, loadProver, PROVER_DIR, serveSite } from "./proving.mjs";
 
 /** Where the wasm provers' proofs go: a canonical address (limbs below 2^31 - 1). */
 const WASM_PROVER = "0x" + "21".repeat(32);
@@ -176,37 +175,3 @@ test("the proving worker proves a block in headless Chromium", { timeout: 300_00
     await server.close();
   }
 });
-
-/**
- * Serves `root` over HTTP on loopback, with the MIME types module workers and
- * streaming wasm compilation require, and a blank page at `/` (the site's
- * index would start the whole app).
- */
-async function serveSite(root) {
-  const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-  const server = createServer(async (request, response) => {
-    const name = new URL(request.url, "http://x").pathname;
-    if (name === "/") {
-      response.writeHead(200, { "content-type": "text/html" });
-      response.end("<!doctype html><title>prover worker test</title>");
-      return;
-    }
-    const file = path.join(root, path.normalize(name));
-    if (!file.startsWith(root + path.sep)) {
-      response.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      response.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}

@@ -31,6 +31,7 @@ use starling_net::reputation::{Offence, Reputation, ReputationConfig, Standing};
 use starling_net::sync::{BlockRange, Outcome, SyncConfig, SyncDriver};
 use tokio::sync::{Semaphore, mpsc};
 
+use super::proof_catch_up::ProofCatchUp;
 use super::swarm::{self, Ports};
 use super::{NetCommand, NetOptions, serve};
 use crate::chain_state::{Certified, FollowError, SubmitError};
@@ -55,12 +56,25 @@ enum Asked {
     Blocks(BlockRange),
     /// The block of a consensus proposal.
     Proposal(Hash),
-    /// The proof a gossiped announcement named, whose validation waits for it.
-    Proof {
-        id: MessageId,
-        source: PeerId,
-        announced: ProofAnnouncement,
-    },
+    /// A block's proof.
+    Proof(ProofFetch),
+}
+
+/// Why a block's proof is being fetched.
+enum ProofFetch {
+    /// A gossiped announcement named it; its validation waits for the proof.
+    Announced { id: MessageId, source: PeerId, announced: ProofAnnouncement },
+    /// The lowest unsettled block's, in case its announcement was missed.
+    CatchUp { height: u64 },
+}
+
+impl ProofFetch {
+    fn height(&self) -> u64 {
+        match self {
+            ProofFetch::Announced { announced, .. } => announced.height,
+            ProofFetch::CatchUp { height } => *height,
+        }
+    }
 }
 
 /// A header announced on gossip whose block this node does not have yet: it is
@@ -105,10 +119,10 @@ enum Work {
         verdict: MessageAcceptance,
         offence: Option<Offence>,
     },
-    /// A fetched proof was verified (or refused): the verdict on its announcement.
+    /// A fetched proof was verified (or refused) for `fetch`; `peer` sent it.
     ProofChecked {
-        id: MessageId,
-        source: PeerId,
+        peer: PeerId,
+        fetch: ProofFetch,
         verdict: MessageAcceptance,
         offence: Option<Offence>,
     },
@@ -128,6 +142,7 @@ pub struct EventLoop {
     asked: HashMap<OutboundRequestId, (PeerId, Asked)>,
     announced: VecDeque<Announced>,
     proposal_fetches: HashMap<Hash, ProposalFetch>,
+    proof_catch_up: ProofCatchUp,
     serving: Arc<Semaphore>,
     checking: Arc<Semaphore>,
     ports: Ports,
@@ -194,6 +209,7 @@ impl EventLoop {
             asked: HashMap::new(),
             announced: VecDeque::new(),
             proposal_fetches: HashMap::new(),
+            proof_catch_up: ProofCatchUp::default(),
             serving: Arc::new(Semaphore::new(MAX_SERVING)),
             checking: Arc::new(Semaphore::new(MAX_CHECKING)),
             ports: Ports::default(),
@@ -481,28 +497,36 @@ impl EventLoop {
             return self.validate(&id, &source, MessageAcceptance::Ignore);
         }
         let request = SyncRequest::Proof { height: announced.height };
-        self.ask(source, request, Asked::Proof { id, source, announced });
+        self.ask(source, request, Asked::Proof(ProofFetch::Announced { id, source, announced }));
     }
 
-    /// Verifies a fetched proof on a blocking thread, a few at a time.
-    fn check_proof(
-        &mut self,
-        id: MessageId,
-        source: PeerId,
-        announced: ProofAnnouncement,
-        bytes: Vec<u8>,
-    ) {
-        if proof_digest(&bytes) != announced.proof_hash {
-            self.penalize(source, Offence::InvalidBlock);
-            return self.validate(&id, &source, MessageAcceptance::Reject);
+    /// Asks a peer for the proof of the lowest block not settled here, when
+    /// one is due (see [`ProofCatchUp`]).
+    fn catch_up_proofs(&mut self, now: u64) {
+        let lowest = self.node.settlement.proven_height() + 1;
+        let open = self.node.settlement.wants(lowest).then_some(lowest);
+        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        if let Some(peer) = self.proof_catch_up.due(now, open, &peers) {
+            let request = SyncRequest::Proof { height: lowest };
+            self.ask(peer, request, Asked::Proof(ProofFetch::CatchUp { height: lowest }));
+        }
+    }
+
+    /// Verifies a proof `peer` sent on a blocking thread, a few at a time.
+    fn check_proof(&mut self, peer: PeerId, fetch: ProofFetch, bytes: Vec<u8>) {
+        if let ProofFetch::Announced { announced, .. } = &fetch
+            && proof_digest(&bytes) != announced.proof_hash
+        {
+            self.penalize(peer, Offence::InvalidBlock);
+            return self.proof_fetch_ended(fetch, MessageAcceptance::Reject);
         }
         let Some(permit) = self.node.verifying_permit() else {
-            return self.validate(&id, &source, MessageAcceptance::Ignore);
+            return self.proof_fetch_ended(fetch, MessageAcceptance::Ignore);
         };
         let node = self.node.clone();
         let work = self.work_tx.clone();
         tokio::task::spawn_blocking(move || {
-            let (verdict, offence) = match node.submit_proof(announced.height, &bytes) {
+            let (verdict, offence) = match node.submit_proof(fetch.height(), &bytes) {
                 Ok(_) => (MessageAcceptance::Accept, None),
                 Err(e) if e.is_sender_fault() => {
                     (MessageAcceptance::Reject, Some(Offence::InvalidBlock))
@@ -510,8 +534,22 @@ impl EventLoop {
                 Err(_) => (MessageAcceptance::Ignore, None),
             };
             drop(permit);
-            let _ = work.send(Work::ProofChecked { id, source, verdict, offence });
+            let _ = work.send(Work::ProofChecked { peer, fetch, verdict, offence });
         });
+    }
+
+    /// A proof fetch is over: an announcement gets its verdict (relayed only
+    /// if accepted); a catch-up lets the next request go.
+    fn proof_fetch_ended(&mut self, fetch: ProofFetch, verdict: MessageAcceptance) {
+        match fetch {
+            ProofFetch::Announced { id, source, .. } => self.validate(&id, &source, verdict),
+            ProofFetch::CatchUp { height } => {
+                if verdict == MessageAcceptance::Accept {
+                    tracing::info!(height, "settled a proof whose announcement was missed");
+                }
+                self.proof_catch_up.ended();
+            }
+        }
     }
 
     // --- sync -----------------------------------------------------------------
@@ -594,8 +632,8 @@ impl EventLoop {
                         self.sync.completed(&peer, Outcome::Failed, now);
                     }
                     Some((_, Asked::Proposal(hash))) => self.fetch_proposal(hash, None),
-                    Some((_, Asked::Proof { id, source, .. })) => {
-                        self.validate(&id, &source, MessageAcceptance::Ignore)
+                    Some((_, Asked::Proof(fetch))) => {
+                        self.proof_fetch_ended(fetch, MessageAcceptance::Ignore)
                     }
                     _ => {}
                 }
@@ -671,19 +709,17 @@ impl EventLoop {
                 self.node.consensus_event(consensus::Event::Block(synced.block));
             }
             (Asked::Proposal(hash), SyncResponse::Refused(_)) => self.fetch_proposal(hash, None),
-            (Asked::Proof { id, source, announced }, SyncResponse::Proof(bytes)) => {
-                self.check_proof(id, source, announced, bytes)
+            (Asked::Proof(fetch), SyncResponse::Proof(bytes)) => {
+                self.check_proof(peer, fetch, bytes)
             }
-            (Asked::Proof { id, source, .. }, SyncResponse::Refused(_)) => {
-                self.validate(&id, &source, MessageAcceptance::Ignore)
+            (Asked::Proof(fetch), SyncResponse::Refused(_)) => {
+                self.proof_fetch_ended(fetch, MessageAcceptance::Ignore)
             }
             (asked, _) => {
                 self.penalize(peer, Offence::InvalidBlock);
                 match asked {
                     Asked::Blocks(_) => self.sync.completed(&peer, Outcome::Failed, now),
-                    Asked::Proof { id, source, .. } => {
-                        self.validate(&id, &source, MessageAcceptance::Ignore)
-                    }
+                    Asked::Proof(fetch) => self.proof_fetch_ended(fetch, MessageAcceptance::Ignore),
                     _ => {}
                 }
             }
@@ -716,12 +752,17 @@ impl EventLoop {
                 self.sync.completed(&peer, outcome, now);
                 self.release_announced();
             }
-            Work::TxChecked { id, source, verdict, offence }
-            | Work::ProofChecked { id, source, verdict, offence } => {
+            Work::TxChecked { id, source, verdict, offence } => {
                 if let Some(offence) = offence {
                     self.penalize(source, offence);
                 }
                 self.validate(&id, &source, verdict);
+            }
+            Work::ProofChecked { peer, fetch, verdict, offence } => {
+                if let Some(offence) = offence {
+                    self.penalize(peer, offence);
+                }
+                self.proof_fetch_ended(fetch, verdict);
             }
             Work::Fatal(e) => return Err(e.context("following the chain")),
         }
@@ -760,6 +801,7 @@ impl EventLoop {
         }
         self.release_announced();
         self.retry_proposal_fetches();
+        self.catch_up_proofs(now);
         if let Some(head) = self.node.chain.try_lock().ok().map(|c| c.head.height) {
             // Blocks produced here, or applied through another path.
             if head > self.sync.local_head() {

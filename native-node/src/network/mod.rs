@@ -7,6 +7,7 @@
 //! `starling_status`.
 
 mod event_loop;
+mod proof_catch_up;
 mod serve;
 mod snapshot_join;
 mod swarm;

@@ -131,8 +131,12 @@ async fn prove_one(session: &Session, index: usize, worker: &mut ProverWorker, j
         () = keep_lease(session, &job).fuse() => None,
     };
     let still_held = session.held.borrow_mut().remove(&height);
+    if session.stopped.get() {
+        // `Session::stop` gave the lease back; a new session may own the board.
+        return;
+    }
     match outcome {
-        None => {} // stopped: `Session::stop` gave the lease back
+        None => {}
         Some(Ok(())) => {
             session.board.tally.update(|t| t.accept(job.transactions));
             session.set_phase(index, Phase::Accepted { height });
