@@ -43,12 +43,7 @@ const WASM_FEATURES: &[&str] = &[
 pub fn build(paths: &Paths) -> Result<PathBuf, String> {
     let started = Instant::now();
     let site = paths.site();
-    let wasm_bindgen = cmd::find_program("wasm-bindgen")
-        .ok_or("wasm-bindgen is not installed; run `cargo xtask setup`")?;
-    let wasm_opt = paths.node_bin("wasm-opt");
-    if !cmd::is_executable(&wasm_opt) {
-        return Err(format!("{} is missing; run `cargo xtask setup`", wasm_opt.display()));
-    }
+    let (wasm_bindgen, wasm_opt) = web_tools(paths)?;
 
     println!("build-web: compiling starling-web-ui and starling-wasm for wasm32 (release)");
     cmd::run(cmd::cargo().current_dir(&paths.repo).args([
@@ -97,12 +92,7 @@ pub fn build(paths: &Paths) -> Result<PathBuf, String> {
 /// into `out_dir` as `starling_prover.js` and `starling_prover_bg.wasm`;
 /// returns the path of the latter.
 pub fn prover_module(paths: &Paths, out_dir: &Path) -> Result<PathBuf, String> {
-    let wasm_bindgen = cmd::find_program("wasm-bindgen")
-        .ok_or("wasm-bindgen is not installed; run `cargo xtask setup`")?;
-    let wasm_opt = paths.node_bin("wasm-opt");
-    if !cmd::is_executable(&wasm_opt) {
-        return Err(format!("{} is missing; run `cargo xtask setup`", wasm_opt.display()));
-    }
+    let (wasm_bindgen, wasm_opt) = web_tools(paths)?;
     println!("build-web: compiling the prover module (starling-wasm, feature prover) for wasm32");
     cmd::run(cmd::cargo().current_dir(&paths.repo).args([
         "build",
@@ -120,6 +110,17 @@ pub fn prover_module(paths: &Paths, out_dir: &Path) -> Result<PathBuf, String> {
     let module = out_dir.join("starling_prover_bg.wasm");
     optimise(&wasm_opt, &module)?;
     Ok(module)
+}
+
+/// wasm-bindgen and wasm-opt, which `cargo xtask setup` installs.
+fn web_tools(paths: &Paths) -> Result<(PathBuf, PathBuf), String> {
+    let wasm_bindgen = cmd::find_program("wasm-bindgen")
+        .ok_or("wasm-bindgen is not installed; run `cargo xtask setup`")?;
+    let wasm_opt = paths.node_bin("wasm-opt");
+    if !cmd::is_executable(&wasm_opt) {
+        return Err(format!("{} is missing; run `cargo xtask setup`", wasm_opt.display()));
+    }
+    Ok((wasm_bindgen, wasm_opt))
 }
 
 fn bind(
