@@ -68,7 +68,7 @@ export async function serveSite(root, files = {}) {
       return;
     }
     if (files[name]) {
-      response.writeHead(200, { "content-type": "application/octet-stream" });
+      response.writeHead(200, { "content-type": types[path.extname(name)] ?? "application/octet-stream" });
       response.end(files[name]);
       return;
     }
