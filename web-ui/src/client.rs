@@ -51,10 +51,10 @@ pub async fn post_bytes(url: &str, bytes: &[u8]) -> Result<(u16, String), String
     post(url, &body, "application/octet-stream").await
 }
 
-/// Sends a JSON-RPC notification that outlives the page: the browser keeps
-/// the request going after the tab closes (`keepalive`). Nobody reads the
-/// answer.
-pub fn call_on_unload(method: &str, params: serde_json::Value) {
+/// Sends a JSON-RPC call whose answer nobody reads and which outlives the
+/// page: the browser keeps the request going after the tab closes
+/// (`keepalive`), so it serves on Stop and on leaving alike.
+pub fn call_keepalive(method: &str, params: serde_json::Value) {
     let Some(window) = web_sys::window() else { return };
     let Ok(init) =
         request_init(&JsValue::from_str(&request_body(0, method, params)), "application/json")

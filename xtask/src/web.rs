@@ -46,17 +46,7 @@ pub fn build(paths: &Paths) -> Result<PathBuf, String> {
     let (wasm_bindgen, wasm_opt) = web_tools(paths)?;
 
     println!("build-web: compiling starling-web-ui and starling-wasm for wasm32 (release)");
-    cmd::run(cmd::cargo().current_dir(&paths.repo).args([
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "starling-web-ui",
-        "-p",
-        "starling-wasm",
-    ]))?;
-    let out = paths.target.join("wasm32-unknown-unknown").join("release");
+    let out = wasm_release(paths, &["-p", "starling-web-ui", "-p", "starling-wasm"])?;
 
     // A clean site dir, so files dropped from www/ do not linger in what is served.
     if site.exists() {
@@ -94,22 +84,21 @@ pub fn build(paths: &Paths) -> Result<PathBuf, String> {
 pub fn prover_module(paths: &Paths, out_dir: &Path) -> Result<PathBuf, String> {
     let (wasm_bindgen, wasm_opt) = web_tools(paths)?;
     println!("build-web: compiling the prover module (starling-wasm, feature prover) for wasm32");
-    cmd::run(cmd::cargo().current_dir(&paths.repo).args([
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "starling-wasm",
-        "--features",
-        "prover",
-    ]))?;
-    let built =
-        paths.target.join("wasm32-unknown-unknown").join("release").join("starling_wasm.wasm");
+    let built = wasm_release(paths, &["-p", "starling-wasm", "--features", "prover"])?
+        .join("starling_wasm.wasm");
     bind(&wasm_bindgen, &built, out_dir, "starling_prover", false)?;
     let module = out_dir.join("starling_prover_bg.wasm");
     optimise(&wasm_opt, &module)?;
     Ok(module)
+}
+
+/// Builds `packages` (cargo's `-p`/`--features` arguments) for wasm32 in
+/// release; returns the directory their artifacts are in.
+fn wasm_release(paths: &Paths, packages: &[&str]) -> Result<PathBuf, String> {
+    cmd::run(cmd::cargo().current_dir(&paths.repo).args(
+        ["build", "--release", "--target", "wasm32-unknown-unknown"].iter().chain(packages),
+    ))?;
+    Ok(paths.target.join("wasm32-unknown-unknown").join("release"))
 }
 
 /// wasm-bindgen and wasm-opt, which `cargo xtask setup` installs.

@@ -503,6 +503,9 @@ impl EventLoop {
     /// Asks a peer for the proof of the lowest block not settled here, when
     /// one is due (see [`ProofCatchUp`]).
     fn catch_up_proofs(&mut self, now: u64) {
+        if !self.proof_catch_up.may_ask(now) {
+            return;
+        }
         let lowest = self.node.settlement.proven_height() + 1;
         let open = self.node.settlement.wants(lowest).then_some(lowest);
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();

@@ -31,7 +31,7 @@ impl ProofCatchUp {
         lowest_open: Option<u64>,
         peers: &[PeerId],
     ) -> Option<PeerId> {
-        if self.waiting || now_ms < self.next_ms || peers.is_empty() {
+        if !self.may_ask(now_ms) || peers.is_empty() {
             return None;
         }
         lowest_open?;
@@ -39,6 +39,12 @@ impl ProofCatchUp {
         self.waiting = true;
         self.next_ms = now_ms + INTERVAL_MS;
         Some(peers[self.turn % peers.len()])
+    }
+
+    /// Whether a request could go now, before the caller looks up what to ask
+    /// for (the loop ticks four times a second; a request is due far less).
+    pub fn may_ask(&self, now_ms: u64) -> bool {
+        !self.waiting && now_ms >= self.next_ms
     }
 
     /// The request ended (a proof, a refusal, a failure): the next may go.

@@ -48,6 +48,7 @@ pub fn Volunteer() -> impl IntoView {
     let proving = RwSignal::new(false);
     release_on_unload(&session);
     spawn_local(poll_rewards(address, rewards));
+    spawn_local(tick(now, proving));
 
     let toggle = {
         let session = session.clone();
@@ -64,7 +65,6 @@ pub fn Volunteer() -> impl IntoView {
                     let count = workers.get_untracked().clamp(1, MAX_WORKERS);
                     *session.borrow_mut() = Some(Session::start(prover.to_string(), count, board));
                     proving.set(true);
-                    spawn_local(tick(now, proving));
                 }
                 Err(_) => error.set(Some(
                     "Enter the account address your rewards should go to (0x and 64 hex digits)."
@@ -194,10 +194,13 @@ fn rewards_text(rewards: &Rewards) -> String {
     }
 }
 
-/// Keeps `now` moving while proving, so the bars advance.
+/// Keeps `now` moving while proving, so the bars advance. One loop for the
+/// page's life, so Stop then Prove never leaves two running.
 async fn tick(now: RwSignal<f64>, proving: RwSignal<bool>) {
-    while proving.get_untracked() {
-        now.set(js_sys::Date::now());
+    loop {
+        if proving.get_untracked() {
+            now.set(js_sys::Date::now());
+        }
         sleep(TICK_MS).await;
     }
 }

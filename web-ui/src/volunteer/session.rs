@@ -21,7 +21,7 @@ use wasm_bindgen::closure::Closure;
 
 use super::tally::{Pace, Phase, Tally};
 use super::worker::{ProverWorker, Report};
-use crate::client::{RpcClient, call_on_unload, post_bytes, sleep};
+use crate::client::{RpcClient, call_keepalive, post_bytes, sleep};
 use crate::rpc::{LeasedJob, SubmitAnswer, hex_bytes};
 
 /// How long a worker waits before asking again when no job is open.
@@ -74,7 +74,7 @@ impl Session {
     pub fn stop(&self) {
         self.stopped.set(true);
         for height in std::mem::take(&mut *self.held.borrow_mut()) {
-            call_on_unload("starling_releaseLease", json!([height, self.prover]));
+            call_keepalive("starling_releaseLease", json!([height, self.prover]));
         }
     }
 
@@ -105,7 +105,7 @@ async fn run(session: Rc<Session>, index: usize) {
         if session.stopped.get() {
             // A lease granted after Stop is given back at once.
             if let Ok(Some(job)) = &leased {
-                call_on_unload("starling_releaseLease", json!([job.height, session.prover]));
+                call_keepalive("starling_releaseLease", json!([job.height, session.prover]));
             }
             break;
         }
@@ -131,19 +131,17 @@ async fn prove_one(session: &Session, index: usize, worker: &mut ProverWorker, j
         () = keep_lease(session, &job).fuse() => None,
     };
     let still_held = session.held.borrow_mut().remove(&height);
-    if session.stopped.get() {
-        // `Session::stop` gave the lease back; a new session may own the board.
-        return;
-    }
+    // Stopped (the only way `keep_lease` ends): `Session::stop` gave the lease
+    // back, and a new session may own the board.
+    let Some(outcome) = outcome.filter(|_| !session.stopped.get()) else { return };
     match outcome {
-        None => {}
-        Some(Ok(())) => {
+        Ok(()) => {
             session.board.tally.update(|t| t.accept(job.transactions));
             session.set_phase(index, Phase::Accepted { height });
         }
-        Some(Err(reason)) => {
+        Err(reason) => {
             if still_held {
-                call_on_unload("starling_releaseLease", json!([height, session.prover]));
+                call_keepalive("starling_releaseLease", json!([height, session.prover]));
             }
             session.board.tally.update(|t| t.refused += 1);
             session.set_phase(index, Phase::Failed { height: Some(height), reason });
@@ -190,7 +188,8 @@ async fn prove_and_submit(
 /// Renews the job's lease while it is proved, when about a third of it is
 /// left; returns only when the session stops.
 async fn keep_lease(session: &Session, job: &LeasedJob) {
-    let mut renew_at = js_sys::Date::now() + renew_after_ms(job.expires_ms, js_sys::Date::now());
+    let leased_ms = js_sys::Date::now();
+    let mut renew_at = leased_ms + renew_after_ms(job.expires_ms, leased_ms);
     loop {
         sleep(WATCH_MS).await;
         if session.stopped.get() {
