@@ -209,3 +209,47 @@ fn an_unfunded_rewards_account_pays_late_but_skips_nothing() {
     wallet.transfer(&d.rpc_url(), "demo0", &rewards_account, 1_000_000_000, 1);
     settle_and_check(&d);
 }
+
+/// Proves that in `starling devnet --validators 2`, validator 0 alone pays:
+/// the devnet's prover (rewarding demo account 0) is paid on chain at the
+/// `--proof-reward` amount, its balance grows by what validator 0 reports
+/// paid and by no more than the reward per proven height, and validator 1
+/// settles the same proofs but reports itself as not paying.
+#[test]
+fn in_a_validator_devnet_validator_0_pays() {
+    let dir = tempfile::tempdir().unwrap();
+    let reward = REWARD.to_string();
+    let flags =
+        ["--block-time-ms", "400", "--provers", "1", "--demo-tps", "0", "--proof-reward", &reward];
+    let (mut devnet, _, urls) = common::Watched::validator_devnet(dir.path(), 2, &flags);
+    let prover = common::demo_key().public_key().address().to_string();
+    let ask = |url: &str, method: &str, params: Value| {
+        let answer = Daemon::try_call(&format!("{url}rpc"), method, params);
+        answer.map(|a| a["result"].clone()).unwrap_or(Value::Null)
+    };
+    let paid = |url: &str| {
+        ask(url, "starling_getProverRewards", json!([prover]))["rewards_paid"].as_u64().unwrap_or(0)
+    };
+    devnet.wait_until(240, "validator 0 to pay three proofs", |_| paid(&urls[0]) >= 3 * REWARD);
+    let paid_before = paid(&urls[0]);
+    let account = ask(&urls[0], "starling_getAccount", json!([prover]));
+    let earned =
+        account["balance"].as_str().unwrap().parse::<u64>().unwrap() - 1_000_000 * 10u64.pow(9);
+    let proven = ask(&urls[0], "starling_status", json!([]))["proven_height"].as_u64().unwrap();
+    assert!(earned >= paid_before, "the chain holds what was reported paid");
+    assert!(earned <= REWARD * proven, "no more than one reward per proven height");
+    assert_eq!(earned % REWARD, 0, "whole rewards only");
+
+    devnet.wait_until(60, "validator 1 to settle proofs from gossip", |_| {
+        ask(&urls[1], "starling_getProverRewards", json!([prover]))["proofs_settled"]
+            .as_u64()
+            .is_some_and(|n| n >= 3)
+    });
+    let other = ask(&urls[1], "starling_getProverRewards", json!([prover]));
+    assert_eq!(other["reward_per_proof"], Value::Null, "validator 1 does not pay: {other}");
+    assert_eq!(
+        (other["rewards_paid"].clone(), other["rewards_pending"].clone()),
+        (json!(0), json!(0))
+    );
+    let _ = devnet.terminate(30);
+}
