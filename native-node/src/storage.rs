@@ -435,3 +435,41 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes shaped like a stored proof of `prover` (only the header is read).
+    fn proof_of(prover: u8) -> Vec<u8> {
+        let mut bytes = vec![1];
+        bytes.extend([prover; 32]);
+        bytes.extend([0; 64]);
+        bytes
+    }
+
+    /// Proves proofs stored before the prover index existed (by an older node)
+    /// are indexed when the store opens, and proofs stored since are indexed
+    /// as they are written: counting a prover's proofs sees them all.
+    #[test]
+    fn stored_proofs_are_indexed_by_prover() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chain.redb");
+        {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            let mut proofs = txn.open_table(PROOFS).unwrap();
+            proofs.insert(1, proof_of(7).as_slice()).unwrap();
+            proofs.insert(2, proof_of(8).as_slice()).unwrap();
+            drop(proofs);
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.proof_prover(1).unwrap(), Some(Address([7; 32])));
+        assert_eq!(store.proof_prover(2).unwrap(), Some(Address([8; 32])));
+        store.put_proof(3, &proof_of(7)).unwrap();
+        assert_eq!(store.proofs_by(&Address([7; 32])).unwrap(), 2);
+        assert_eq!(store.proofs_by(&Address([9; 32])).unwrap(), 0);
+        assert_eq!(store.proof_prover(4).unwrap(), None);
+    }
+}
