@@ -387,3 +387,12 @@ pub enum SubmitError {
     Rejected(MempoolError),
     Storage(anyhow::Error),
 }
+
+impl std::fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rejected(e) => write!(f, "refused: {e}"),
+            Self::Storage(e) => write!(f, "storage failure: {e:#}"),
+        }
+    }
+}

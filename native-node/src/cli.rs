@@ -200,9 +200,25 @@ pub struct NodeArgs {
     #[arg(long)]
     pub from_snapshot: bool,
     #[command(flatten)]
+    pub rewards: RewardArgs,
+    #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]
     pub p2p: P2pArgs,
+}
+
+/// Paying provers on chain from a funded rewards account.
+#[derive(Args)]
+pub struct RewardArgs {
+    /// Account keystore of a funded rewards account: this node then pays each
+    /// settled proof's prover by a transfer from it (unlocked with
+    /// --password-file).
+    #[arg(long, value_name = "FILE")]
+    pub prover_rewards_key: Option<PathBuf>,
+    /// Base units paid per settled proof, with --prover-rewards-key
+    /// [default: 1000000000, one token].
+    #[arg(long, value_name = "AMOUNT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub proof_reward: Option<u64>,
 }
 
 #[derive(Args)]
@@ -234,6 +250,10 @@ pub struct DevnetArgs {
     /// spread over the nodes, each settling the proofs it is sent.
     #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
     pub provers: u32,
+    /// Base units the devnet's rewards account pays per settled proof (one
+    /// token by default); with --validators, validator 0 pays.
+    #[arg(long, value_name = "AMOUNT", default_value_t = 1_000_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub proof_reward: u64,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

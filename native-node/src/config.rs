@@ -28,6 +28,10 @@ pub struct NodeConfig {
     /// Keystore holding the validator's Ed25519 consensus key.
     pub validator_key: Option<PathBuf>,
     pub password_file: Option<PathBuf>,
+    /// Account keystore of a funded rewards account this node pays provers from.
+    pub prover_rewards_key: Option<PathBuf>,
+    /// Base units paid per settled proof (with `prover_rewards_key`).
+    pub proof_reward: Option<u64>,
     pub web_dir: Option<PathBuf>,
     #[serde(default)]
     pub block: BlockConfig,

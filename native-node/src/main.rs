@@ -16,6 +16,8 @@
 //! - [`cli`] defines the command line and [`commands`] carries out each subcommand;
 //!   [`keys`] manages keystore files, [`client`] talks to a node for `starling tx`,
 //!   [`devnet`] builds the one-command local network.
+//! - [`settlement`] verifies block proofs and tracks the proven height; with a
+//!   rewards account key, [`rewards`] pays each settled proof's prover on chain.
 
 mod chain_state;
 mod cli;
@@ -29,6 +31,7 @@ mod metrics;
 mod network;
 mod node;
 mod prover;
+mod rewards;
 mod rpc;
 mod settlement;
 mod snapshots;

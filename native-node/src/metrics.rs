@@ -47,6 +47,9 @@ pub struct Metrics {
     pub proofs_accepted: Counter,
     proofs_rejected: Family<ReasonLabels, Counter>,
     pub proof_verify_seconds: Histogram,
+    pub prover_rewards_paid: Counter,
+    pub prover_rewards_failed: Counter,
+    pub prover_rewards_waiting: Gauge,
 }
 
 impl Metrics {
@@ -75,7 +78,25 @@ impl Metrics {
         let proofs_accepted = Counter::default();
         let proofs_rejected = Family::<ReasonLabels, Counter>::default();
         let proof_verify_seconds = Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        let prover_rewards_paid = Counter::default();
+        let prover_rewards_failed = Counter::default();
+        let prover_rewards_waiting = Gauge::default();
         let r = &mut registry;
+        r.register(
+            "prover_rewards_paid",
+            "Prover reward payments by this node seen included in a committed block",
+            prover_rewards_paid.clone(),
+        );
+        r.register(
+            "prover_rewards_failed",
+            "Prover reward payments the mempool refused (retried on the next tick)",
+            prover_rewards_failed.clone(),
+        );
+        r.register(
+            "prover_rewards_waiting",
+            "Prover reward payments signed and recorded, not yet included",
+            prover_rewards_waiting.clone(),
+        );
         r.register(
             "proven_height",
             "Highest height up to which every block's state transition has a verified proof",
@@ -181,6 +202,9 @@ impl Metrics {
             proofs_accepted,
             proofs_rejected,
             proof_verify_seconds,
+            prover_rewards_paid,
+            prover_rewards_failed,
+            prover_rewards_waiting,
         }
     }
 

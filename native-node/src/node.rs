@@ -78,6 +78,8 @@ pub struct Node {
     pub settlement: Settlement,
     /// Bounds the proofs verified at once (each holds up to a few MiB and a core).
     pub(crate) verifying: Arc<tokio::sync::Semaphore>,
+    /// Pays provers from the rewards account, when this node holds its key.
+    rewards: OnceLock<crate::rewards::Payer>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -120,7 +122,29 @@ impl Node {
             consensus_round: AtomicU32::new(0),
             settlement,
             verifying: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_VERIFICATIONS)),
+            rewards: OnceLock::new(),
         }))
+    }
+
+    /// Makes this node pay provers from the rewards account whose key is
+    /// `key`, `amount` base units per settled proof (once, at start).
+    pub fn pay_provers(
+        &self,
+        key: starling_core::crypto::StarkSecretKey,
+        amount: u64,
+    ) -> Result<()> {
+        let fee = self.chain.lock().expect("chain lock poisoned").mempool.config().min_fee.max(1);
+        let first = self.settlement.first_height();
+        let payer = crate::rewards::Payer::open(&self.store, key, amount, fee, first)
+            .context("resuming prover payments from the store")?;
+        tracing::info!(account = %payer.account(), amount, "paying provers from the rewards account");
+        let _ = self.rewards.set(payer);
+        Ok(())
+    }
+
+    /// The prover payer, if this node pays provers.
+    pub fn rewards(&self) -> Option<&crate::rewards::Payer> {
+        self.rewards.get()
     }
 
     /// Sets what blocks this node builds may hold (once, at start).

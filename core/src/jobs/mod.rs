@@ -31,6 +31,9 @@
 //!   proven one. As it advances, the jobs it passes are pruned and their
 //!   winners' [`RewardDue`]s become payable, once each, through
 //!   [`take_rewards`](JobBoard::take_rewards); the host pays them on chain.
+//! - **Payouts.** A node holding a funded rewards account pays each settled
+//!   height's winner with a signed transfer; [`payout`] decides which heights
+//!   it pays next, at which nonces, and what became of each payment.
 //!
 //! Memory is bounded whatever peers send: at most [`MAX_PENDING_JOBS`] jobs
 //! above the proven height, [`RECENT_WINNERS`] remembered winners below it,
@@ -46,6 +49,7 @@ mod job;
 mod lease;
 mod lease_book;
 mod leasing;
+pub mod payout;
 mod progress;
 mod reject;
 mod submission;

@@ -153,8 +153,25 @@ pub async fn run_node(args: NodeArgs) -> Result<()> {
         Some(path) => Some(keys::unlock_sequencer(&path, password_file.as_deref())?),
         None => None,
     };
+    let rewards_key = match args.rewards.prover_rewards_key.or(config.prover_rewards_key.clone()) {
+        Some(path) => Some(
+            keys::unlock_account(&path, password_file.as_deref())
+                .context("--prover-rewards-key")?,
+        ),
+        None => None,
+    };
+    let proof_reward = args.rewards.proof_reward.or(config.proof_reward);
+    if rewards_key.is_none() && proof_reward.is_some() {
+        bail!("--proof-reward needs --prover-rewards-key (the account that pays)");
+    }
+    if proof_reward == Some(0) {
+        bail!("proof_reward must be at least 1");
+    }
     let node = Node::new(chain, key.is_some(), snapshot_interval)?;
     node.set_limits(limits);
+    if let Some(rewards_key) = rewards_key {
+        node.pay_provers(rewards_key, proof_reward.unwrap_or(crate::rewards::DEFAULT_REWARD))?;
+    }
     let roles = Roles { producer: key.map(|k| (k, limits)), validator, timeouts: config.consensus };
     serve_as(node, listening, roles, net).await
 }

@@ -8,7 +8,9 @@
 //! .. Each validator directory holds its Ed25519 consensus key
 //! (`consensus-key.json`, random, in the keystore format `--validator-key`
 //! reads); `validator-0` also holds the genesis sequencer's key
-//! (`sequencer-key.json`), so it signs blocks until proof of stake starts. Each
+//! (`sequencer-key.json`), so it signs blocks until proof of stake starts, and
+//! the key of the prover rewards account (`prover-rewards-key.json`), so it
+//! alone pays provers (`--proof-reward` each). Each
 //! directory gets a `node.toml` with the block time and a `node.log` with the
 //! process's output.
 //!
@@ -93,7 +95,7 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
     };
     let (genesis, sequencer) =
         super::load_or_create(&data_dir, args.accounts, validators, args.block_time_ms)?;
-    let demo_accounts = (genesis.allocations.len() as u32).saturating_sub(validators);
+    let demo_accounts = super::demo_accounts(&genesis, validators);
     let password = data_dir.join("password");
     if !password.is_file() {
         keys::write_new(&password, PASSWORD)?;
@@ -121,6 +123,15 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
                 let path = m.dir.join("sequencer-key.json");
                 if !path.is_file() {
                     let json = keys::ed25519_keystore(&sequencer, PASSWORD, KdfParams::STANDARD)?;
+                    keys::write_new(&path, &json)?;
+                }
+                let path = m.dir.join("prover-rewards-key.json");
+                if !path.is_file() {
+                    let json = keys::account_keystore(
+                        &super::rewards_key(),
+                        PASSWORD,
+                        KdfParams::STANDARD,
+                    )?;
                     keys::write_new(&path, &json)?;
                 }
             }
@@ -153,7 +164,7 @@ fn start_and_watch(
     let data_dir = members[0].dir.parent().context("a member directory has a parent")?;
     let password = data_dir.join("password");
     let http_host = args.http.http_host;
-    let demo_accounts = (genesis.allocations.len() as u32).saturating_sub(validators);
+    let demo_accounts = super::demo_accounts(genesis, validators);
     let exe = std::env::current_exe().context("cannot find the starling executable")?;
     let genesis_path = data_dir.join("genesis.json");
     let spawn = |m: &Member, bootstrap: &[String], cluster: &mut Cluster| -> Result<()> {
@@ -180,6 +191,8 @@ fn start_and_watch(
         }
         if m.validator == Some(0) {
             cmd.arg("--sequencer-key").arg(m.dir.join("sequencer-key.json"));
+            cmd.arg("--prover-rewards-key").arg(m.dir.join("prover-rewards-key.json"));
+            cmd.args(["--proof-reward", &args.proof_reward.to_string()]);
         }
         if let Some(p) = args.p2p.p2p_port {
             let port = p.checked_add(2 * k).context("--p2p-port leaves no room for every node")?;
@@ -255,6 +268,7 @@ fn print_accounts(
     for i in 0..validators {
         show(format!("staker {i}"), &staker_key(i));
     }
+    show("rewards".to_string(), &super::rewards_key());
     eprintln!(
         "each account holds {} tokens; each staker bonds {} for validator-N; epochs are {} \
          blocks; proof of stake starts once {} validators hold {} tokens in a fixed set",

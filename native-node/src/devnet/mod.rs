@@ -60,6 +60,23 @@ pub fn demo_key(i: u32) -> StarkSecretKey {
     derived_key(&format!("starling devnet account {i}"))
 }
 
+/// The key of the devnet's prover rewards account, which the paying node
+/// (the sequencer, or validator 0) pays each settled proof's prover from.
+pub fn rewards_key() -> StarkSecretKey {
+    derived_key("starling devnet prover rewards")
+}
+
+/// What the rewards account starts with: a million tokens, a million proofs.
+pub const REWARDS_BALANCE: u64 = 1_000_000 * TOKEN;
+
+/// How many demo accounts `genesis` funds: its allocations less the stakers'
+/// and the rewards account's (which a devnet made before rewards lacks).
+pub fn demo_accounts(genesis: &Genesis, validators: u32) -> u32 {
+    let rewards = rewards_key().public_key().address();
+    let funded = genesis.allocations.iter().any(|a| a.address == rewards);
+    (genesis.allocations.len() as u32).saturating_sub(validators + u32::from(funded))
+}
+
 /// The key of the account that stakes for validator `i` of `--validators N`.
 pub fn staker_key(i: u32) -> StarkSecretKey {
     derived_key(&format!("starling devnet validator {i}"))
@@ -126,7 +143,8 @@ pub fn load(dir: &Path) -> Result<Option<DevnetFile>> {
 }
 
 /// Loads the devnet in `dir`, or creates a new one there: `accounts` demo
-/// accounts, and with `validators` > 0 a funded staker account per validator.
+/// accounts, with `validators` > 0 a funded staker account per validator, and
+/// the prover rewards account ([`rewards_key`]).
 /// A directory made for another number of validators is refused.
 pub fn load_or_create(
     dir: &Path,
@@ -156,6 +174,10 @@ pub fn load_or_create(
         allocations: demo
             .chain(stakers)
             .map(|k| Allocation { address: k.public_key().address(), balance: DEMO_BALANCE })
+            .chain([Allocation {
+                address: rewards_key().public_key().address(),
+                balance: REWARDS_BALANCE,
+            }])
             .collect(),
         staking: staking_params(validators, block_time_ms),
     };

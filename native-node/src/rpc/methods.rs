@@ -17,7 +17,7 @@ use crate::node::Node;
 use crate::storage::Store;
 
 /// Every method this node serves (metrics label calls by these names only).
-pub const METHODS: [&str; 19] = [
+pub const METHODS: [&str; 20] = [
     "starknet_chainId",
     "starknet_blockNumber",
     "starknet_blockHashAndNumber",
@@ -37,6 +37,7 @@ pub const METHODS: [&str; 19] = [
     "starling_renewLease",
     "starling_releaseLease",
     "starling_getProvingInput",
+    "starling_getProverRewards",
 ];
 
 /// Runs one method. Reads of stored blocks and transactions go to the store
@@ -80,6 +81,7 @@ pub fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Value, RpcE
         "starling_renewLease" => proving::renew(node, params),
         "starling_releaseLease" => proving::release(node, params),
         "starling_getProvingInput" => proving::input(node, params),
+        "starling_getProverRewards" => proving::rewards(node, params),
         _ => Err(RpcError::method_not_found(method)),
     }
 }

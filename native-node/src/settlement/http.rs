@@ -45,10 +45,15 @@ async fn submit(State(node): State<Arc<Node>>, Path(height): Path<u64>, body: Bo
     let worker = node.clone();
     let outcome = tokio::task::spawn_blocking(move || worker.submit_proof(height, &bytes)).await;
     match outcome {
-        Ok(Ok(proven_height)) => axum::Json(
-            json!({ "accepted": true, "height": height, "proven_height": proven_height }),
-        )
-        .into_response(),
+        Ok(Ok(proven_height)) => {
+            let mut answer =
+                json!({ "accepted": true, "height": height, "proven_height": proven_height });
+            if let Some(payer) = node.rewards() {
+                // What this node pays the proof's prover once the height is proven.
+                answer["reward"] = json!(payer.reward());
+            }
+            axum::Json(answer).into_response()
+        }
         Ok(Err(SubmitError::Storage(e))) => {
             tracing::error!(height, error = %format!("{e:#}"), "settling a proof");
             refusal(StatusCode::INTERNAL_SERVER_ERROR, "storage", "storage failure".into())
@@ -126,8 +131,9 @@ impl Node {
         proven
     }
 
-    /// Publishes the jobs of newly committed blocks and reopens expired
-    /// leases, twice a second, for as long as the node runs.
+    /// Publishes the jobs of newly committed blocks, reopens expired leases
+    /// and pays provers (when this node does), twice a second, for as long as
+    /// the node runs.
     pub async fn run_settlement(self: Arc<Self>) -> anyhow::Result<()> {
         let mut ticker = tokio::time::interval(std::time::Duration::from_millis(500));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -138,6 +144,14 @@ impl Node {
                 node.settlement.expire(crate::node::now_ms());
                 let published = node.settlement.publish_committed();
                 node.refresh_settlement_gauges();
+                node.settlement.take_rewards();
+                if let Some(payer) = node.rewards() {
+                    // A failure here (the store) is retried next tick; paying
+                    // provers never stops the node.
+                    if let Err(e) = payer.tick(&node) {
+                        tracing::error!(error = %format!("{e:#}"), "paying provers");
+                    }
+                }
                 published
             })
             .await??;

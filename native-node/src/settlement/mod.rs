@@ -121,6 +121,20 @@ impl Settlement {
         self.board.lock().expect("job board lock poisoned")
     }
 
+    /// The first height settlement proves (the block after genesis or the
+    /// snapshot joined from).
+    pub fn first_height(&self) -> JobId {
+        self.base + 1
+    }
+
+    /// Hands over the rewards the board queued as the proven height advanced.
+    /// The payer reads winners from the stored proofs instead (they survive a
+    /// restart; the board's queue does not), so the settlement tick drains this
+    /// only to keep the board's memory bounded.
+    pub fn take_rewards(&self) -> Vec<starling_core::jobs::RewardDue> {
+        self.board().take_rewards()
+    }
+
     /// The highest height whose block and every block before it is proven.
     pub fn proven_height(&self) -> JobId {
         let board = self.board();

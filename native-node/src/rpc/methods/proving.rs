@@ -1,6 +1,7 @@
 //! The proving job market over JSON-RPC: `starling_leaseJob`,
-//! `starling_renewLease`, `starling_releaseLease` and
-//! `starling_getProvingInput`. Proofs themselves travel as raw bytes over
+//! `starling_renewLease`, `starling_releaseLease`,
+//! `starling_getProvingInput`, and what a prover earned,
+//! `starling_getProverRewards`. Proofs themselves travel as raw bytes over
 //! `/proofs/{height}` (see `crate::settlement::http`).
 //!
 //! A prover names itself by the account address its rewards go to; the proof
@@ -83,4 +84,25 @@ pub fn input(node: &Node, params: &Value) -> Result<Value, RpcError> {
         RpcError::block_not_found().with_data(format!("no provable block at height {height}"))
     })?;
     Ok(job_json(&input))
+}
+
+/// `starling_getProverRewards [address]`: how many of this node's settled
+/// proofs name `address` as their prover, and what this node paid it: the
+/// reward per proof (`null` on a node that does not pay), the rewards whose
+/// transfer is in a committed block, and those signed but not yet included.
+/// Amounts are base units, as JSON numbers.
+pub fn rewards(node: &Node, params: &Value) -> Result<Value, RpcError> {
+    let address = address_param(params, 0, "address")?;
+    let settled = node.store.proofs_by(&address).map_err(RpcError::internal)?;
+    let (reward, paid) = match node.rewards() {
+        Some(payer) => (Some(payer.reward()), payer.rewards_of(&address)),
+        None => (None, Default::default()),
+    };
+    Ok(json!({
+        "address": address,
+        "proofs_settled": settled,
+        "reward_per_proof": reward,
+        "rewards_paid": paid.paid,
+        "rewards_pending": paid.pending,
+    }))
 }
