@@ -11,7 +11,8 @@
 //   lease would have expired);
 // - with a tab and a native prover both proving, both get proofs settled and
 //   the node's proven height catches up with a finalized height seen while
-//   they run.
+//   they run;
+// - the tab's address is paid on chain for its proofs, and the panel shows it.
 //
 // Run alone: node --test tests/browser/volunteer.test.mjs (see harness.mjs).
 
@@ -172,6 +173,24 @@ test("a browser tab and a native prover both prove the devnet's blocks", { timeo
     ).catch((e) => {
       throw new Error(`${e.message}; prover log:\n${prover.log.slice(-30).join("\n")}`);
     });
+    // The devnet pays each settled proof's prover by a transfer in a later
+    // block: the node reports it, the chain holds it, and the tab shows it.
+    const paid = await until(
+      "a reward paid to the tab's address",
+      async () => {
+        const rewards = await daemon.rpc("starling_getProverRewards", [VOLUNTEER]);
+        return rewards.rewards_paid > 0 ? rewards : undefined;
+      },
+      60_000,
+    );
+    assert.equal(paid.rewards_paid % paid.reward_per_proof, 0, "rewards are paid a whole proof at a time");
+    const balance = BigInt((await daemon.rpc("starling_getAccount", [VOLUNTEER])).balance);
+    assert.ok(balance >= BigInt(paid.rewards_paid), `the chain holds what the node says it paid (${balance})`);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="rewards-earned"]')?.dataset.paid) > 0,
+      null,
+      { timeout: 30_000 },
+    );
     await until("the proven height to reach the finalized one seen", async () => (await status()).proven_height >= seen, 120_000);
     const now = await status();
     assert.ok(now.proven_height <= now.finalized_height, "proofs never pass finality");
