@@ -15,14 +15,21 @@
 // process. One wasm proof per size is made first and not counted (V8 compiles
 // the module's hot functions on first use). `--also-native BIN` times a second
 // native build of the fixture too (say one built with `-C target-cpu=native`).
+// Every wasm proof is checked to be byte for byte the native one.
+// The same module also runs where volunteers run it: in the proving Web Worker
+// (www/prover-worker.js) in headless Chromium, served from the site, timed
+// by the worker's own clock (its `prove_ms`, and the rest of its `ms` as
+// record), one warm-up proof per size first as in Node.
 // Prints medians, minima and maxima in ms, and wasm / native of the medians.
 
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-import { fixture, loadProver, PROVER_DIR, PROVING_FIXTURE } from "./proving.mjs";
+import { launchBrowser } from "./harness.mjs";
+import { fixture, loadProver, PROVER_DIR, PROVING_FIXTURE, serveSite } from "./proving.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -52,6 +59,42 @@ console.log(`machine: ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} core
 const prover = await loadProver();
 const dir = await mkdtemp(path.join(tmpdir(), "starling-prover-bench-"));
 const rows = [];
+// The worker as the site ships it, beside the module built for this bench.
+const jobs = { "/prover-worker.js": await readFile(new URL("../../www/prover-worker.js", import.meta.url)) };
+const server = await serveSite(PROVER_DIR, jobs);
+const browser = await launchBrowser();
+const page = await browser.newPage();
+await page.goto(server.url);
+console.log(`chromium: ${browser.version()}, the proving worker`);
+
+/** Proves the job served at `name` in the page's worker: { record_ms, prove_ms, sha256 } (of the proof). */
+function proveInChromium(name) {
+  return page.evaluate(
+    async ({ name, prover }) => {
+      const input = new Uint8Array(await (await fetch(name)).arrayBuffer());
+      window.worker ??= new Worker("/prover-worker.js", { type: "module" });
+      return new Promise((resolve, reject) => {
+        const id = `${name}-${performance.now()}`;
+        window.worker.addEventListener("message", function listen({ data }) {
+          if (data.id !== id || !(data.error || data.phase === "proved")) return;
+          window.worker.removeEventListener("message", listen);
+          if (data.error) reject(new Error(data.error));
+          else
+            crypto.subtle.digest("SHA-256", data.proof).then((digest) =>
+              resolve({
+                record_ms: data.ms - data.prove_ms,
+                prove_ms: data.prove_ms,
+                sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""),
+              }),
+            );
+        });
+        window.worker.postMessage({ id, input, prover });
+      });
+    },
+    { name, prover: PROVER },
+  );
+}
+
 try {
   for (const transfers of sizes) {
     const sub = path.join(dir, `t${transfers}`);
@@ -59,9 +102,12 @@ try {
     const inputPath = facts.inputs[0];
     const input = await readFile(inputPath);
     const out = path.join(sub, "proof.bin");
-    prover.proveBlock(input, PROVER); // warm-up, not counted
+    const served = `/job-${transfers}.bin`;
+    jobs[served] = input;
+    prover.proveBlock(input, PROVER); // warm-ups, not counted
+    await proveInChromium(served);
     const times = Object.fromEntries(
-      [...natives.map((n) => n.label), "wasm"].map((label) => [label, { record: [], prove: [] }]),
+      [...natives.map((n) => n.label), "wasm", "chromium"].map((label) => [label, { record: [], prove: [] }]),
     );
     let proof;
     for (let i = 0; i < runs; i++) {
@@ -78,8 +124,17 @@ try {
       job.free();
       times.wasm.record.push(recorded - started);
       times.wasm.prove.push(proved - recorded);
-      if (i === 0 && !Buffer.from(proof).equals(await readFile(out))) {
-        throw new Error(`the wasm and native proofs of the ${transfers}-transfer block differ`);
+      const inChromium = await proveInChromium(served);
+      times.chromium.record.push(inChromium.record_ms);
+      times.chromium.prove.push(inChromium.prove_ms);
+      if (i === 0) {
+        const native = await readFile(out);
+        if (!Buffer.from(proof).equals(native)) {
+          throw new Error(`the wasm and native proofs of the ${transfers}-transfer block differ`);
+        }
+        if (inChromium.sha256 !== createHash("sha256").update(native).digest("hex")) {
+          throw new Error(`the Chromium and native proofs of the ${transfers}-transfer block differ`);
+        }
       }
     }
     // The encoding's header holds the six components' log2 row counts.
@@ -91,20 +146,27 @@ try {
     }
   }
 } finally {
+  await browser.close();
+  await server.close();
   await rm(dir, { recursive: true, force: true });
 }
 
 console.log(`\nmedians of ${runs} runs, ms, one thread each, load now ${loadavg()[0].toFixed(2)}:`);
 const labels = natives.map((n) => n.label);
+const wasms = [["wasm", "Node"], ["chromium", "Chromium"]];
 console.log(
-  `| block | largest trace | ${labels.map((l) => `prove, ${l}`).join(" | ")} | prove, wasm | ` +
-    `${labels.map((l) => `wasm / ${l}`).join(" | ")} | record, native | record, wasm | proof |`,
+  `| block | largest trace | ${labels.map((l) => `prove, ${l}`).join(" | ")} | ` +
+    `${wasms.map(([, w]) => `prove, wasm in ${w}`).join(" | ")} | ` +
+    `${wasms.flatMap(([, w]) => labels.map((l) => `${w} / ${l}`)).join(" | ")} | ` +
+    `record, native | ${wasms.map(([, w]) => `record, ${w}`).join(" | ")} | proof |`,
 );
-console.log(`|${" --- |".repeat(6 + 2 * labels.length)}`);
+console.log(`|${" --- |".repeat(6 + 3 * labels.length + 2)}`);
 for (const { transfers, rowsLog, bytes, times } of rows) {
   console.log(
     `| ${transfers} transfers | 2^${rowsLog} rows | ${labels.map((l) => fmt(median(times[l].prove))).join(" | ")} | ` +
-      `${fmt(median(times.wasm.prove))} | ${labels.map((l) => ratio(times.wasm.prove, times[l].prove)).join(" | ")} | ` +
-      `${fmt(median(times.native.record))} | ${fmt(median(times.wasm.record))} | ${(bytes / 1024).toFixed(0)} KiB |`,
+      `${wasms.map(([w]) => fmt(median(times[w].prove))).join(" | ")} | ` +
+      `${wasms.flatMap(([w]) => labels.map((l) => ratio(times[w].prove, times[l].prove))).join(" | ")} | ` +
+      `${fmt(median(times.native.record))} | ${wasms.map(([w]) => fmt(median(times[w].record))).join(" | ")} | ` +
+      `${(bytes / 1024).toFixed(0)} KiB |`,
   );
 }
