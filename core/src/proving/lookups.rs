@@ -32,10 +32,16 @@ impl Default for LookupCounts {
 impl LookupCounts {
     /// Counts a use of the permutation on `input` and returns its output.
     pub fn permutation(&mut self, input: [M31; 16], full: bool) -> [M31; 16] {
-        self.permutations.push(PermutationUse { input, full });
+        self.record(input, full);
         let mut state = input;
         permute(&mut state);
         state
+    }
+
+    /// Counts a use of the permutation on `input` whose output the caller
+    /// already has (hashing is most of building the traces: never twice).
+    pub fn record(&mut self, input: [M31; 16], full: bool) {
+        self.permutations.push(PermutationUse { input, full });
     }
 
     /// Counts a range check of `value` as one byte.

@@ -377,7 +377,9 @@ mod prover {
     use super::super::relations::Relations;
     use super::super::trace::{Evaluation, TraceColumns, log_size_for};
     use super::super::witness::BlockWitness;
-    use super::super::write::{Digest, LevelKind, WritePlan, evaluations, interaction, plans};
+    use super::super::write::{
+        Digest, Level, LevelKind, WritePlan, evaluations, interaction, plans,
+    };
     use super::*;
     use crate::hash::M31;
 
@@ -400,9 +402,22 @@ mod prover {
         plans: &[WritePlan],
         counts: &mut LookupCounts,
     ) -> MerkleTrace {
+        let paths: Vec<_> = plans.iter().map(WritePlan::levels).collect();
+        trace_from_levels(plans, &paths, counts)
+    }
+
+    /// The rows of `plans` whose path levels (`paths`, one per plan) are
+    /// already hashed: the parents are read from them, not hashed again.
+    pub(in crate::proving) fn trace_from_levels(
+        plans: &[WritePlan],
+        paths: &[Vec<Level>],
+        counts: &mut LookupCounts,
+    ) -> MerkleTrace {
+        debug_assert_eq!(plans.len(), paths.len());
         let levels: Vec<_> = plans
             .iter()
-            .flat_map(|plan| plan.levels().into_iter().map(move |level| (plan, level)))
+            .zip(paths)
+            .flat_map(|(plan, levels)| levels.iter().map(move |level| (plan, level)))
             .collect();
         let mut columns = TraceColumns::new(log_size_for(levels.len()), N_COLUMNS);
         for (row, (plan, level)) in levels.iter().enumerate() {
@@ -421,17 +436,15 @@ mod prover {
                 LevelKind::SplitBottom => (1, 2),
                 LevelKind::SplitMid => (2, 1),
             };
-            let mut compress = |left: &Digest, right: &Digest| {
+            let mut compress = |left: &Digest, right: &Digest, parent: &Digest| {
                 let input = core::array::from_fn(|i| if i < 8 { left[i] } else { right[i - 8] });
-                let out = counts.permutation(input, false);
-                core::array::from_fn::<M31, DIGEST_ELEMENTS, _>(|i| out[i] + left[i])
+                counts.record(input, false);
+                debug_assert_eq!(compressed(input, left), *parent);
             };
             if kind == 0 {
-                let parent = compress(&old_left, &old_right);
-                debug_assert_eq!(parent, level.old_parent);
+                compress(&old_left, &old_right, &level.old_parent);
             }
-            let parent = compress(&new_left, &new_right);
-            debug_assert_eq!(parent, level.new_parent);
+            compress(&new_left, &new_right, &level.new_parent);
             let inv = if boundary {
                 (q + bit - M31::new(1 << (LIMB_BITS - 1)))
                     .inverse()
@@ -464,6 +477,14 @@ mod prover {
             columns.set_row(row, &cells.cells());
         }
         MerkleTrace { columns }
+    }
+
+    /// The parent `compress` yields from `input` (left child then right):
+    /// the permutation's first half plus the left child (feed-forward).
+    fn compressed(input: [M31; 16], left: &Digest) -> Digest {
+        let mut state = input;
+        crate::hash::permute(&mut state);
+        core::array::from_fn(|i| state[i] + left[i])
     }
 
     impl MerkleTrace {

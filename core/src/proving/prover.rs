@@ -74,11 +74,12 @@ fn user_traces(
     let trace_error = |e: &dyn fmt::Display| ProveError::Trace(e.to_string());
     let transaction = transaction::gen_trace(witness, counts).map_err(|e| trace_error(&e))?;
     // The writes are checked against their paths (every path hashed) once,
-    // and laid out by the three components that share them.
-    let plans = write::plans(witness).map_err(|e| trace_error(&e))?;
+    // and laid out by the three components that share them; the Merkle rows
+    // reuse the hashed paths.
+    let (plans, paths) = write::plans_with_levels(witness).map_err(|e| trace_error(&e))?;
     let write = write::trace_from(&plans, counts);
     let split = split::trace_from(&plans, counts);
-    let merkle = merkle::trace_from(&plans, counts);
+    let merkle = merkle::trace_from_levels(&plans, &paths, counts);
     Ok((transaction, write, split, merkle))
 }
 

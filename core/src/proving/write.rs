@@ -530,12 +530,6 @@ mod prover {
             }
             levels
         }
-
-        /// The roots before and after: the top level's parents.
-        fn roots(&self) -> (Digest, Digest) {
-            let top = self.levels().pop().expect("a plan has at least one level");
-            (top.old_parent, top.new_parent)
-        }
     }
 
     /// Lays out every write of `witness`, checking each is what its path
@@ -543,6 +537,14 @@ mod prover {
     /// (starting from the statement's pre-state root), and that the last
     /// leaves the post-state root.
     pub(in crate::proving) fn plans(witness: &BlockWitness) -> Result<Vec<WritePlan>, TraceError> {
+        Ok(plans_with_levels(witness)?.0)
+    }
+
+    /// [`plans`], and each one's path levels as checking it hashed them (so
+    /// the Merkle rows need not hash every path again).
+    pub(in crate::proving) fn plans_with_levels(
+        witness: &BlockWitness,
+    ) -> Result<(Vec<WritePlan>, Vec<Vec<Level>>), TraceError> {
         let statement = &witness.statement;
         if witness.writes.len() != statement.writes as usize {
             return Err(TraceError::WriteCount {
@@ -552,6 +554,7 @@ mod prover {
         }
         let mut root = digest(&statement.pre_root);
         let mut plans = Vec::with_capacity(witness.writes.len());
+        let mut paths = Vec::with_capacity(witness.writes.len());
         for (w, write) in witness.writes.iter().enumerate() {
             let w = w as u32;
             let canonical = |a: &Address, acc: &Account| {
@@ -591,17 +594,19 @@ mod prover {
                 depth,
                 siblings: write.path.siblings().map(|(_, h)| digest(&h)).collect(),
             };
-            let (old_root, new_root) = plan.roots();
-            if old_root != root {
+            let levels = plan.levels();
+            let top = levels.last().expect("a plan has at least one level");
+            if top.old_parent != root {
                 return Err(TraceError::Root { write: w });
             }
-            root = new_root;
+            root = top.new_parent;
             plans.push(plan);
+            paths.push(levels);
         }
         if root != digest(&statement.post_root) {
             return Err(TraceError::PostRoot);
         }
-        Ok(plans)
+        Ok((plans, paths))
     }
 
     /// The leaf sponge's state before its first permutation.
@@ -793,37 +798,71 @@ mod prover {
     }
 
     /// Runs `component` on row `row` of `columns`.
+    #[cfg(test)]
     pub(in crate::proving) fn eval_row<C: FrameworkEval>(
         component: &C,
         columns: &TraceColumns,
         width: usize,
         row: usize,
     ) -> (Vec<(SecureField, SecureField)>, Vec<usize>) {
-        let cells: Vec<BaseField> = (0..width).map(|c| columns.get(row, c)).collect();
-        let done = component.evaluate(RowEval::new(&cells));
-        assert_eq!(done.next, width, "the component reads every column once");
+        eval_cells(component, &row_cells(columns, width, row))
+    }
+
+    /// Row `row` of `columns`' first `width` columns.
+    fn row_cells(columns: &TraceColumns, width: usize, row: usize) -> Vec<BaseField> {
+        (0..width).map(|c| columns.get(row, c)).collect()
+    }
+
+    /// Runs `component` on one row's `cells`: its LogUp fractions and the
+    /// constraints the row breaks.
+    fn eval_cells<C: FrameworkEval>(
+        component: &C,
+        cells: &[BaseField],
+    ) -> (Vec<(SecureField, SecureField)>, Vec<usize>) {
+        let done = component.evaluate(RowEval::new(cells));
+        assert_eq!(done.next, cells.len(), "the component reads every column once");
         (done.fractions, done.violations)
+    }
+
+    /// A LogUp fraction: (numerator, denominator).
+    type Frac = (SecureField, SecureField);
+
+    /// `fractions` summed in pairs, in order (an odd last one alone).
+    fn paired(fractions: &[Frac]) -> Vec<Frac> {
+        fractions
+            .chunks(2)
+            .map(|pair| match pair {
+                [(n0, d0), (n1, d1)] => (*n0 * *d1 + *n1 * *d0, *d0 * *d1),
+                [single] => *single,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect()
     }
 
     /// The LogUp interaction columns of `component` over `columns`: its
     /// fractions summed in pairs, in the order it adds them (what
-    /// `finalize_logup_in_pairs` constrains), and their claimed sum.
+    /// `finalize_logup_in_pairs` constrains), and their claimed sum. A row
+    /// equal to the one before (the padding, all alike) reuses its
+    /// fractions rather than being evaluated again.
     pub(in crate::proving) fn interaction<C: FrameworkEval>(
         component: &C,
         columns: &TraceColumns,
         width: usize,
     ) -> (Vec<Evaluation>, SecureField) {
         let log_size = columns.log_size();
-        let mut batches: Vec<Vec<(SecureField, SecureField)>> = Vec::new();
+        let mut batches: Vec<Vec<Frac>> = Vec::new();
+        // The last row evaluated, and its fractions in pairs.
+        let mut previous: Option<(Vec<BaseField>, Vec<Frac>)> = None;
         for row in 0..1usize << log_size {
-            let (fractions, _) = eval_row(component, columns, width, row);
-            batches.resize(fractions.len().div_ceil(2), Vec::with_capacity(1 << log_size));
-            for (batch, pair) in batches.iter_mut().zip(fractions.chunks(2)) {
-                batch.push(match pair {
-                    [(n0, d0), (n1, d1)] => (*n0 * *d1 + *n1 * *d0, *d0 * *d1),
-                    [single] => *single,
-                    _ => unreachable!("chunks of two"),
-                });
+            let cells = row_cells(columns, width, row);
+            if previous.as_ref().is_none_or(|(seen, _)| *seen != cells) {
+                let pairs = paired(&eval_cells(component, &cells).0);
+                previous = Some((cells, pairs));
+            }
+            let (_, pairs) = previous.as_ref().expect("set just above");
+            batches.resize(pairs.len(), Vec::with_capacity(1 << log_size));
+            for (batch, pair) in batches.iter_mut().zip(pairs) {
+                batch.push(*pair);
             }
         }
         let mut generator = LogupTraceGenerator::new(log_size);
