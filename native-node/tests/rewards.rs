@@ -7,9 +7,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-
-use common::{BIN, Daemon, Wallet, cli, demo_key_hex, metric_at};
+use common::{Daemon, Prover, Wallet, cli, demo_key_hex, metric_at};
 use serde_json::{Value, json};
 use starling_core::crypto::StarkSecretKey;
 use starling_core::hash::{Domain, hash_bytes};
@@ -50,29 +48,6 @@ fn rewards(d: &Daemon) -> Value {
 
 fn amount(v: &Value, field: &str) -> u64 {
     v[field].as_u64().unwrap_or_else(|| panic!("{field} is not a number: {v}"))
-}
-
-/// A `starling prover` process rewarding [`prover_address`], killed when dropped.
-struct Prover(Child);
-
-impl Prover {
-    fn start(d: &Daemon) -> Self {
-        let child = Command::new(BIN)
-            .args(["prover", "--rpc", &d.rpc_url(), "--reward-address", &prover_address()])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self(child)
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// With the prover stopped, waits until every proven height is paid and
@@ -142,7 +117,7 @@ fn provers_are_paid_once_per_proven_height_across_a_kill_9() {
     });
     assert_eq!(balance(&d, &prover_address()), REWARD);
 
-    let prover = Prover::start(&d);
+    let prover = Prover::start(&d, &prover_address());
     d.wait_for(240, "rewards for four proofs, and a payment recorded, not yet included", |d| {
         let r = rewards(d);
         amount(&r, "rewards_paid") >= 4 * REWARD && amount(&r, "rewards_pending") > 0
@@ -159,7 +134,7 @@ fn provers_are_paid_once_per_proven_height_across_a_kill_9() {
         "recorded payments survive a kill -9: before {before}, after {resumed}"
     );
     let proven = proven_height(&d);
-    let prover = Prover::start(&d);
+    let prover = Prover::start(&d, &prover_address());
     d.wait_for(240, "payments to resume for new proofs", |d| {
         amount(&rewards(d), "rewards_paid") >= REWARD * (proven + 2)
     });
@@ -194,7 +169,7 @@ fn an_unfunded_rewards_account_pays_late_but_skips_nothing() {
 
     let d = devnet(dir.path());
     assert_eq!(balance(&d, &rewards_account), 0);
-    let prover = Prover::start(&d);
+    let prover = Prover::start(&d, &prover_address());
     d.wait_for(240, "three proven heights with refused payments", |d| {
         proven_height(d) >= 3 && metric_at(&d.url, "starling_prover_rewards_failed_total") >= 1.0
     });

@@ -7,9 +7,8 @@
 mod common;
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
 
-use common::{BIN, Daemon, cli, demo_key, metric_at};
+use common::{Daemon, Prover, cli, demo_key, metric_at};
 use serde_json::{Value, json};
 
 fn proven_height(d: &Daemon) -> u64 {
@@ -32,29 +31,6 @@ type Refusal<'a> = (&'a str, u64, &'a [u8], u16, &'a [&'a str]);
 
 fn reward_address() -> String {
     demo_key().public_key().address().to_string()
-}
-
-/// A `starling prover` process, killed when dropped.
-struct Prover(Child);
-
-impl Prover {
-    fn start(d: &Daemon) -> Self {
-        let child = Command::new(BIN)
-            .args(["prover", "--rpc", &d.rpc_url(), "--reward-address", &reward_address()])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self(child)
-    }
-}
-
-impl Drop for Prover {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Proves a proof made by `starling prove` settles only for its own block,
@@ -115,7 +91,7 @@ fn proofs_settle_blocks_and_bad_proofs_change_nothing() {
     let (code, answer) = submit(&d, 1, &proof);
     assert_eq!((code, answer["reason"].clone()), (409, json!("duplicate")), "{answer}");
 
-    let _prover = Prover::start(&d);
+    let _prover = Prover::start(&d, &reward_address());
     let target = d.height() + 3;
     d.wait_for(120, "the proven height to pass the finalized height seen", |d| {
         proven_height(d) >= target

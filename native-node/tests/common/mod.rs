@@ -432,3 +432,27 @@ impl Drop for Watched {
         let _ = self.child.wait();
     }
 }
+
+/// A `starling prover` process working for `d`, its proofs bound to
+/// `reward_address`; killed when dropped.
+pub struct Prover(Child);
+
+impl Prover {
+    pub fn start(d: &Daemon, reward_address: &str) -> Self {
+        let child = Command::new(BIN)
+            .args(["prover", "--rpc", &d.rpc_url(), "--reward-address", reward_address])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self(child)
+    }
+}
+
+impl Drop for Prover {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
