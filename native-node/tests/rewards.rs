@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Daemon, Prover, Wallet, cli, demo_key_hex, metric_at};
+use common::{Daemon, Prover, Wallet, demo_key_hex, metric_at, prove_with_cli};
 use serde_json::{Value, json};
 use starling_core::crypto::StarkSecretKey;
 use starling_core::hash::{Domain, hash_bytes};
@@ -87,27 +87,9 @@ fn provers_are_paid_once_per_proven_height_across_a_kill_9() {
     assert_eq!(r["reward_per_proof"], json!(REWARD));
     assert_eq!((amount(&r, "proofs_settled"), amount(&r, "rewards_paid")), (0, 0));
 
-    let file = dir.path().join("block-1.proof");
-    let (ok, out, err) = cli(
-        &[
-            "prove",
-            "--block",
-            "1",
-            "--rpc",
-            &d.rpc_url(),
-            "--reward-address",
-            &prover_address(),
-            "--out",
-            file.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(ok, "starling prove failed: {out}{err}");
-    let answer: Value = ureq::post(&format!("{}proofs/1", d.url))
-        .send_bytes(&std::fs::read(&file).unwrap())
-        .unwrap()
-        .into_json()
-        .unwrap();
+    let proof = prove_with_cli(&d, 1, &prover_address(), dir.path());
+    let answer: Value =
+        ureq::post(&format!("{}proofs/1", d.url)).send_bytes(&proof).unwrap().into_json().unwrap();
     assert_eq!(
         (answer["accepted"].clone(), answer["reward"].clone()),
         (json!(true), json!(REWARD))

@@ -8,7 +8,7 @@ mod common;
 
 use std::io::Read;
 
-use common::{Daemon, Prover, cli, demo_key, metric_at};
+use common::{Daemon, Prover, demo_key, metric_at, prove_with_cli};
 use serde_json::{Value, json};
 
 fn proven_height(d: &Daemon) -> u64 {
@@ -45,23 +45,7 @@ fn proofs_settle_blocks_and_bad_proofs_change_nothing() {
     d.wait_for(60, "three blocks", |d| d.height() >= 3);
     assert_eq!(proven_height(&d), 0, "nothing is proven before a prover comes");
 
-    let file = dir.path().join("block-1.proof");
-    let (ok, out, err) = cli(
-        &[
-            "prove",
-            "--block",
-            "1",
-            "--rpc",
-            &d.rpc_url(),
-            "--reward-address",
-            &reward_address(),
-            "--out",
-            file.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(ok, "starling prove failed: {out}{err}");
-    let proof = std::fs::read(&file).unwrap();
+    let proof = prove_with_cli(&d, 1, &reward_address(), dir.path());
 
     let mut tampered = proof.clone();
     tampered[proof.len() / 2] ^= 0x40;

@@ -456,3 +456,25 @@ impl Drop for Prover {
         let _ = self.0.wait();
     }
 }
+
+/// Proves block `height` of `d`'s chain with `starling prove` (its proof
+/// bound to `reward_address`, written under `dir`) and returns the proof.
+pub fn prove_with_cli(d: &Daemon, height: u64, reward_address: &str, dir: &Path) -> Vec<u8> {
+    let file = dir.join(format!("block-{height}.proof"));
+    let (ok, out, err) = cli(
+        &[
+            "prove",
+            "--block",
+            &height.to_string(),
+            "--rpc",
+            &d.rpc_url(),
+            "--reward-address",
+            reward_address,
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok, "starling prove failed: {out}{err}");
+    std::fs::read(&file).unwrap()
+}
