@@ -33,11 +33,9 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Height → the verified STARK proof of that block's state transition
 /// (`BlockProof::to_bytes`), kept so the node can serve it and never re-verify it.
 const PROOFS: TableDefinition<u64, &[u8]> = TableDefinition::new("proofs");
-/// Height → the reward address bound into that height's stored proof, written
-/// with the proof: counting a prover's proofs must not read every proof.
-const PROOF_PROVERS: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("proof_provers");
 
 mod payouts;
+mod proof_index;
 pub use payouts::PaymentRecord;
 
 const HEAD_KEY: &str = "head_height";
@@ -114,12 +112,6 @@ fn write_block(txn: &WriteTransaction, commit: &BlockCommit<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The reward address a proof's bytes bind (see `BlockProof::to_bytes`).
-fn proof_prover(proof: &[u8]) -> Result<Address> {
-    let bytes = proof.get(1..33).context("a proof too short to name its prover")?;
-    Ok(Address(bytes.try_into().expect("32 bytes")))
-}
-
 fn decode_stored<T: Message>(what: &str, key: impl std::fmt::Display, bytes: &[u8]) -> Result<T> {
     T::decode_message(bytes).with_context(|| format!("corrupt stored {what} {key}"))
 }
@@ -139,33 +131,13 @@ impl Store {
         let _ = txn.open_table(BLOCK_HEIGHTS)?;
         let _ = txn.open_table(TX_LOCATIONS)?;
         let _ = txn.open_table(META)?;
-        let _ = txn.open_table(PROOF_PROVERS)?;
+        let _ = txn.open_table(proof_index::PROOF_PROVERS)?;
+        let _ = txn.open_table(proof_index::PROVER_COUNTS)?;
         let _ = txn.open_table(payouts::PAYMENTS)?;
         txn.commit()?;
         let store = Self { db };
-        store.index_proof_provers()?;
+        store.index_stored_proofs()?;
         Ok(store)
-    }
-
-    /// Fills the prover index for proofs stored before it existed (a store
-    /// written by an older node), once.
-    fn index_proof_provers(&self) -> Result<()> {
-        let txn = self.db.begin_write()?;
-        {
-            let proofs = txn.open_table(PROOFS)?;
-            let mut provers = txn.open_table(PROOF_PROVERS)?;
-            if proofs.len()? == provers.len()? {
-                return Ok(());
-            }
-            for row in proofs.iter()? {
-                let (height, proof) = row?;
-                let prover = proof_prover(proof.value())
-                    .with_context(|| format!("corrupt stored proof {}", height.value()))?;
-                provers.insert(height.value(), &prover.0)?;
-            }
-        }
-        txn.commit().context("indexing stored proofs by prover")?;
-        Ok(())
     }
 
     /// Height of the newest committed block, `None` for an empty store.
@@ -295,32 +267,11 @@ impl Store {
     /// Durably records the verified proof of the block at `height`, indexed by
     /// the reward address bound into it.
     pub fn put_proof(&self, height: u64, proof: &[u8]) -> Result<()> {
-        let prover = proof_prover(proof).context("a verified proof names its prover")?;
         let txn = self.db.begin_write()?;
         txn.open_table(PROOFS)?.insert(height, proof)?;
-        txn.open_table(PROOF_PROVERS)?.insert(height, &prover.0)?;
+        proof_index::index_proof(&txn, height, proof)?;
         txn.commit().context("recording a block proof")?;
         Ok(())
-    }
-
-    /// The reward address of the stored proof of the block at `height`.
-    pub fn proof_prover(&self, height: u64) -> Result<Option<Address>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(PROOF_PROVERS)?;
-        Ok(table.get(height)?.map(|v| Address(*v.value())))
-    }
-
-    /// How many stored proofs bind `prover` as their reward address.
-    pub fn proofs_by(&self, prover: &Address) -> Result<u64> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(PROOF_PROVERS)?;
-        let mut count = 0;
-        for row in table.iter()? {
-            if row?.1.value() == &prover.0 {
-                count += 1;
-            }
-        }
-        Ok(count)
     }
 
     /// The stored proof of the block at `height`, as it was verified.
@@ -433,43 +384,5 @@ impl Store {
             ),
             _ => Ok(()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Bytes shaped like a stored proof of `prover` (only the header is read).
-    fn proof_of(prover: u8) -> Vec<u8> {
-        let mut bytes = vec![1];
-        bytes.extend([prover; 32]);
-        bytes.extend([0; 64]);
-        bytes
-    }
-
-    /// Proves proofs stored before the prover index existed (by an older node)
-    /// are indexed when the store opens, and proofs stored since are indexed
-    /// as they are written: counting a prover's proofs sees them all.
-    #[test]
-    fn stored_proofs_are_indexed_by_prover() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("chain.redb");
-        {
-            let db = Database::create(&path).unwrap();
-            let txn = db.begin_write().unwrap();
-            let mut proofs = txn.open_table(PROOFS).unwrap();
-            proofs.insert(1, proof_of(7).as_slice()).unwrap();
-            proofs.insert(2, proof_of(8).as_slice()).unwrap();
-            drop(proofs);
-            txn.commit().unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.proof_prover(1).unwrap(), Some(Address([7; 32])));
-        assert_eq!(store.proof_prover(2).unwrap(), Some(Address([8; 32])));
-        store.put_proof(3, &proof_of(7)).unwrap();
-        assert_eq!(store.proofs_by(&Address([7; 32])).unwrap(), 2);
-        assert_eq!(store.proofs_by(&Address([9; 32])).unwrap(), 0);
-        assert_eq!(store.proof_prover(4).unwrap(), None);
     }
 }

@@ -94,6 +94,16 @@ impl BlockProof {
         out
     }
 
+    /// The prover an encoded proof names, read from its header alone (the
+    /// STARK part is not parsed): for indexing proofs already verified.
+    pub fn prover_of(bytes: &[u8]) -> Result<Address, ProofDecodeError> {
+        let header = bytes.get(..HEADER_LEN).ok_or(ProofDecodeError::Truncated)?;
+        if header[0] != VERSION {
+            return Err(ProofDecodeError::UnknownVersion(header[0]));
+        }
+        Ok(Address(header[1..33].try_into().expect("32 bytes")))
+    }
+
     /// Decodes a proof, refusing anything over [`MAX_PROOF_BYTES`] before
     /// parsing it.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProofDecodeError> {
@@ -101,13 +111,7 @@ impl BlockProof {
             return Err(ProofDecodeError::TooLarge { len: bytes.len() });
         }
         let header_len = HEADER_LEN;
-        if bytes.len() < header_len {
-            return Err(ProofDecodeError::Truncated);
-        }
-        if bytes[0] != VERSION {
-            return Err(ProofDecodeError::UnknownVersion(bytes[0]));
-        }
-        let prover = Address(bytes[1..33].try_into().map_err(|_| ProofDecodeError::Truncated)?);
+        let prover = Self::prover_of(bytes)?;
         if !crate::hash::is_canonical(&prover.as_hash()) {
             return Err(ProofDecodeError::NonCanonical);
         }
