@@ -252,7 +252,7 @@ pub struct DevnetArgs {
     pub provers: u32,
     /// Base units the devnet's rewards account pays per settled proof (one
     /// token by default); with --validators, validator 0 pays.
-    #[arg(long, value_name = "AMOUNT", default_value_t = 1_000_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "AMOUNT", default_value_t = crate::rewards::DEFAULT_REWARD, value_parser = clap::value_parser!(u64).range(1..))]
     pub proof_reward: u64,
     #[command(flatten)]
     pub http: HttpArgs,

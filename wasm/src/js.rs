@@ -9,10 +9,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::{BlockSummary, ChainVerifier};
 
-fn to_js(summary: &BlockSummary) -> Result<JsValue, JsError> {
-    to_js_value(summary)
-}
-
 /// Verifies a block of the chain named by `chainId` and signed by `sequencerHex`,
 /// given its parent block and the witness, all as hex from `starling_getBlock`.
 /// Returns the block summary; throws with the reason the block is rejected.
@@ -33,14 +29,14 @@ pub fn verify_block(
     let summary =
         crate::verify_block_hex(block_hex, parent_block_hex, witness_hex, chain_id, sequencer_hex)
             .map_err(|e| JsError::new(&e))?;
-    to_js(&summary)
+    to_js_value(&summary)
 }
 
 /// Decodes a block without verifying it (to show what a rejected block claims).
 #[wasm_bindgen(js_name = decodeBlock)]
 pub fn decode_block(block_hex: &str) -> Result<JsValue, JsError> {
     let block = crate::decode_block_hex(block_hex).map_err(|e| JsError::new(&e))?;
-    to_js(&BlockSummary::of(&block))
+    to_js_value(&BlockSummary::of(&block))
 }
 
 /// Accepts a genesis block only if it hashes to `genesisHash`.
@@ -48,7 +44,7 @@ pub fn decode_block(block_hex: &str) -> Result<JsValue, JsError> {
 pub fn check_genesis(block_hex: &str, genesis_hash: &str) -> Result<JsValue, JsError> {
     let block = crate::decode_block_hex(block_hex).map_err(|e| JsError::new(&e))?;
     crate::check_genesis(&block, genesis_hash).map_err(|e| JsError::new(&e))?;
-    to_js(&BlockSummary::of(&block))
+    to_js_value(&BlockSummary::of(&block))
 }
 
 /// A verifier bound to one chain, for checking many blocks without re-parsing the
@@ -75,7 +71,7 @@ impl JsChainVerifier {
             .0
             .verify_hex(block_hex, parent_block_hex, witness_hex)
             .map_err(|e| JsError::new(&e))?;
-        to_js(&summary)
+        to_js_value(&summary)
     }
 
     /// Checks a block's chain id, sequencer signature and transaction root without
@@ -85,7 +81,7 @@ impl JsChainVerifier {
     pub fn verify_seal(&self, block_hex: &str) -> Result<JsValue, JsError> {
         let block = crate::decode_block_hex(block_hex).map_err(|e| JsError::new(&e))?;
         self.0.verify_seal(&block).map_err(|e| JsError::new(&e))?;
-        to_js(&BlockSummary::of(&block))
+        to_js_value(&BlockSummary::of(&block))
     }
 }
 

@@ -2,6 +2,7 @@
 //! shares. Plain Rust, tested natively; the panels (wasm32 only) call these.
 
 use starling_core::staking::Mode;
+use starling_core::types::TOKEN;
 use starling_wasm::Finality;
 use starling_wasm::peer::consensus::share_bps;
 
@@ -43,9 +44,6 @@ pub fn grouped(n: u64) -> String {
     }
     out
 }
-
-/// Base units per token (amounts on chain count base units, nine decimals).
-pub const TOKEN: u64 = 1_000_000_000;
 
 /// `amount` base units as tokens: grouped whole tokens, then the fraction
 /// without trailing zeros.

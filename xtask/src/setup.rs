@@ -15,7 +15,7 @@ use crate::paths::Paths;
 /// pins the crate to this version, so the workspace pins it too.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.108";
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Debian's Chromium, which the browser tests drive through playwright-core.
 pub const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";

@@ -154,61 +154,40 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
         c.current_dir(&paths.repo);
         c
     };
+    // Clippy over `args`, every warning an error.
+    let clippy =
+        |args: &[&str]| cmd::run(cargo().arg("clippy").args(args).args(["--", "-D", "warnings"]));
     match stage {
         Stage::Setup => setup::run(paths),
         Stage::Fmt => cmd::run(cargo().args(["fmt", "--all", "--check"])),
-        Stage::Clippy => cmd::run(cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-        .and_then(|()| {
+        Stage::Clippy => clippy(&["--workspace", "--all-targets"]).and_then(|()| {
             // The wasm crate's prover code, its tests and the proving fixture
             // need features no workspace member turns on.
-            cmd::run(cargo().args([
-                "clippy",
-                "-p",
-                "starling-wasm",
-                "--all-targets",
-                "--features",
-                "test-chain,prover",
-                "--",
-                "-D",
-                "warnings",
-            ]))
+            clippy(&["-p", "starling-wasm", "--all-targets", "--features", "test-chain,prover"])
         }),
         // The browser crates' wasm-only code (the Leptos view, the JS bindings) is
         // compiled only for wasm32, so the native pass above never sees it.
-        Stage::ClippyWasm => cmd::run(cargo().args([
-            "clippy",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "starling-wasm",
-            "-p",
-            "starling-web-ui",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-        .and_then(|()| {
-            // The prover module (a build of its own, see web.rs).
-            cmd::run(cargo().args([
-                "clippy",
+        Stage::ClippyWasm => {
+            clippy(&[
                 "--target",
-                "wasm32-unknown-unknown",
+                setup::WASM_TARGET,
                 "-p",
                 "starling-wasm",
-                "--features",
-                "prover",
-                "--",
-                "-D",
-                "warnings",
-            ]))
-        }),
+                "-p",
+                "starling-web-ui",
+            ])
+            .and_then(|()| {
+                // The prover module (a build of its own, see web.rs).
+                clippy(&[
+                    "--target",
+                    setup::WASM_TARGET,
+                    "-p",
+                    "starling-wasm",
+                    "--features",
+                    "prover",
+                ])
+            })
+        }
         // Proves the core has no std dependency creeping in: the browser and the
         // proving workers build it exactly like this.
         Stage::CoreNoStd => cmd::run(cargo().args([
@@ -216,7 +195,7 @@ fn run_stage(paths: &Paths, stage: Stage) -> Result<(), String> {
             "-p",
             "starling-core",
             "--target",
-            "wasm32-unknown-unknown",
+            setup::WASM_TARGET,
             "--no-default-features",
         ])),
         Stage::CargoTest => cmd::run(cargo().args(["test", "--workspace"])).and_then(|()| {

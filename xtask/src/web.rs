@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::cmd;
 use crate::paths::Paths;
+use crate::{cmd, setup};
 
 /// The features rustc enables for our wasm32 build: the target's defaults since
 /// Rust 1.82 plus simd128 from `.cargo/config.toml`. wasm-opt must be told, or it
@@ -95,10 +95,12 @@ pub fn prover_module(paths: &Paths, out_dir: &Path) -> Result<PathBuf, String> {
 /// Builds `packages` (cargo's `-p`/`--features` arguments) for wasm32 in
 /// release; returns the directory their artifacts are in.
 fn wasm_release(paths: &Paths, packages: &[&str]) -> Result<PathBuf, String> {
-    cmd::run(cmd::cargo().current_dir(&paths.repo).args(
-        ["build", "--release", "--target", "wasm32-unknown-unknown"].iter().chain(packages),
-    ))?;
-    Ok(paths.target.join("wasm32-unknown-unknown").join("release"))
+    cmd::run(
+        cmd::cargo()
+            .current_dir(&paths.repo)
+            .args(["build", "--release", "--target", setup::WASM_TARGET].iter().chain(packages)),
+    )?;
+    Ok(paths.target.join(setup::WASM_TARGET).join("release"))
 }
 
 /// wasm-bindgen and wasm-opt, which `cargo xtask setup` installs.

@@ -26,11 +26,11 @@ use starling_core::types::{Call, ChainId, TxBody};
 
 use crate::node::{Node, now_ms};
 
-/// Each demo account starts with this many base units (one million tokens of 10^9).
-pub const DEMO_BALANCE: u64 = 1_000_000 * 1_000_000_000;
+pub use starling_core::types::TOKEN;
 
-/// One token: amounts are in base units of 10^-9 token.
-pub const TOKEN: u64 = 1_000_000_000;
+/// Each demo account starts with this many base units: one million tokens.
+pub const DEMO_BALANCE: u64 = 1_000_000 * TOKEN;
+
 /// A devnet's `min_stake`: a thousand tokens.
 pub const DEVNET_MIN_STAKE: u64 = 1_000 * TOKEN;
 /// What each validator of `--validators N` bonds: ten thousand tokens.

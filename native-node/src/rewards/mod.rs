@@ -43,7 +43,7 @@ use crate::node::Node;
 use crate::storage::{PaymentRecord, Store};
 
 /// What a paying node pays per settled proof unless told otherwise: one token.
-pub const DEFAULT_REWARD: u64 = 1_000_000_000;
+pub const DEFAULT_REWARD: u64 = starling_core::types::TOKEN;
 
 /// Most payments signed and not yet included at once: well inside what a
 /// mempool holds per sender and ahead of its nonce (64 each by default).

@@ -74,8 +74,13 @@ impl Session {
     pub fn stop(&self) {
         self.stopped.set(true);
         for height in std::mem::take(&mut *self.held.borrow_mut()) {
-            call_keepalive("starling_releaseLease", json!([height, self.prover]));
+            self.release(height);
         }
+    }
+
+    /// Gives the lease on `height` back, even as the page goes away.
+    fn release(&self, height: u64) {
+        call_keepalive("starling_releaseLease", json!([height, self.prover]));
     }
 
     fn set_phase(&self, index: usize, phase: Phase) {
@@ -105,7 +110,7 @@ async fn run(session: Rc<Session>, index: usize) {
         if session.stopped.get() {
             // A lease granted after Stop is given back at once.
             if let Ok(Some(job)) = &leased {
-                call_keepalive("starling_releaseLease", json!([job.height, session.prover]));
+                session.release(job.height);
             }
             break;
         }
@@ -141,7 +146,7 @@ async fn prove_one(session: &Session, index: usize, worker: &mut ProverWorker, j
         }
         Err(reason) => {
             if still_held {
-                call_keepalive("starling_releaseLease", json!([height, session.prover]));
+                session.release(height);
             }
             session.board.tally.update(|t| t.refused += 1);
             session.set_phase(index, Phase::Failed { height: Some(height), reason });
